@@ -1,0 +1,22 @@
+# One helper per kind of target, in the manner of abseil's absl_cc_library.
+#
+#   mloop_library(NAME core SRCS a.cc b.cc DEPS fmt::fmt PRIVATE_DEPS OpenSSL::Crypto)
+#     defines the library target mloop_core with the alias mloop::core.
+#   mloop_test(NAME csv_reader_test SRCS csv_reader_test.cc DEPS mloop::table)
+#     defines a GoogleTest binary and registers it with ctest.
+
+function(mloop_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(mloop_${ARG_NAME} STATIC ${ARG_SRCS})
+  add_library(mloop::${ARG_NAME} ALIAS mloop_${ARG_NAME})
+  target_include_directories(mloop_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(mloop_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+function(mloop_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "unit;${ARG_LABELS}")
+endfunction()

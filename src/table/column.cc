@@ -1,0 +1,294 @@
+#include "table/column.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/time.h"
+
+namespace mloop::table {
+
+void Bitmap::AppendMany(bool v, size_t n) {
+  // Fill the current partial word bit by bit, then whole words.
+  while (n > 0 && (size_ & 63) != 0) {
+    Append(v);
+    --n;
+  }
+  while (n >= 64) {
+    words_.push_back(v ? ~uint64_t{0} : 0);
+    size_ += 64;
+    n -= 64;
+  }
+  while (n > 0) {
+    Append(v);
+    --n;
+  }
+}
+
+void Bitmap::AppendBitmap(const Bitmap& other) {
+  if ((size_ & 63) == 0) {
+    words_.insert(words_.end(), other.words_.begin(), other.words_.end());
+    size_ += other.size_;
+    return;
+  }
+  for (size_t i = 0; i < other.size_; ++i) Append(other.Get(i));
+}
+
+size_t Bitmap::CountSet() const {
+  size_t n = 0;
+  for (uint64_t w : words_) n += static_cast<size_t>(std::popcount(w));
+  return n;
+}
+
+Bitmap Bitmap::FromWords(std::vector<uint64_t> words, size_t size) {
+  if (words.size() != (size + 63) / 64) {
+    ThrowInvalidArgument("bitmap: " + std::to_string(words.size()) +
+                         " words cannot hold " + std::to_string(size) + " bits");
+  }
+  if (size & 63) words.back() &= (uint64_t{1} << (size & 63)) - 1;
+  Bitmap b;
+  b.words_ = std::move(words);
+  b.size_ = size;
+  return b;
+}
+
+double Column::NumberAt(size_t i) const {
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      return static_cast<double>(ints_[i]);
+    case DataType::kFloat64:
+      return doubles_[i];
+    case DataType::kBool:
+      return bools_[i];
+    default:
+      return std::nan("");
+  }
+}
+
+std::string Column::ValueToString(size_t i) const {
+  if (IsNull(i)) return "";
+  switch (type_) {
+    case DataType::kInt64:
+      return std::to_string(ints_[i]);
+    case DataType::kFloat64: {
+      char buf[64];
+      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, doubles_[i]);
+      return std::string(buf, p);
+    }
+    case DataType::kBool:
+      return bools_[i] ? "true" : "false";
+    case DataType::kDate:
+      return FormatIsoDate(ints_[i]);
+    case DataType::kTimestamp:
+      return FormatIsoTimestamp(ints_[i]);
+    case DataType::kString:
+    case DataType::kCategory:
+      return std::string(StringAt(i));
+  }
+  return "";
+}
+
+void Column::AppendNull() {
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      ints_.push_back(0);
+      break;
+    case DataType::kFloat64:
+      doubles_.push_back(0);
+      break;
+    case DataType::kBool:
+      bools_.push_back(0);
+      break;
+    case DataType::kString:
+      offsets_.push_back(chars_.size());
+      break;
+    case DataType::kCategory:
+      codes_.push_back(0);
+      break;
+  }
+  validity_.Append(false);
+}
+
+int32_t Column::LookupOrAddCode(std::string_view v) {
+  if (!code_index_ || code_index_->map.size() != dictionary_.size()) {
+    code_index_ = std::make_shared<CodeIndex>();
+    for (size_t i = 0; i < dictionary_.size(); ++i) {
+      code_index_->map.emplace(dictionary_[i], static_cast<int32_t>(i));
+    }
+  }
+  auto it = code_index_->map.find(std::string(v));
+  if (it != code_index_->map.end()) return it->second;
+  int32_t code = static_cast<int32_t>(dictionary_.size());
+  dictionary_.emplace_back(v);
+  code_index_->map.emplace(std::string(v), code);
+  return code;
+}
+
+void Column::AppendString(std::string_view v) {
+  if (type_ == DataType::kCategory) {
+    codes_.push_back(LookupOrAddCode(v));
+  } else {
+    chars_.append(v);
+    offsets_.push_back(chars_.size());
+  }
+  validity_.Append(true);
+}
+
+void Column::AppendFrom(const Column& other, size_t i) {
+  if (other.IsNull(i)) {
+    AppendNull();
+    return;
+  }
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      AppendInt(other.ints_[i]);
+      break;
+    case DataType::kFloat64:
+      AppendDouble(other.doubles_[i]);
+      break;
+    case DataType::kBool:
+      AppendBool(other.bools_[i] != 0);
+      break;
+    case DataType::kString:
+    case DataType::kCategory:
+      AppendString(other.StringAt(i));
+      break;
+  }
+}
+
+void Column::AppendColumn(const Column& other) {
+  if (other.type_ != type_) {
+    ThrowInternal("AppendColumn: column '" + name_ + "' is " +
+                  std::string(DataTypeName(type_)) + ", the appended one " +
+                  std::string(DataTypeName(other.type_)));
+  }
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      ints_.insert(ints_.end(), other.ints_.begin(), other.ints_.end());
+      break;
+    case DataType::kFloat64:
+      doubles_.insert(doubles_.end(), other.doubles_.begin(), other.doubles_.end());
+      break;
+    case DataType::kBool:
+      bools_.insert(bools_.end(), other.bools_.begin(), other.bools_.end());
+      break;
+    case DataType::kString: {
+      uint64_t base = chars_.size();
+      chars_.append(other.chars_);
+      offsets_.reserve(offsets_.size() + other.size());
+      for (size_t i = 1; i < other.offsets_.size(); ++i) {
+        offsets_.push_back(base + other.offsets_[i]);
+      }
+      break;
+    }
+    case DataType::kCategory: {
+      std::vector<int32_t> remap(other.dictionary_.size());
+      for (size_t i = 0; i < remap.size(); ++i) {
+        remap[i] = LookupOrAddCode(other.dictionary_[i]);
+      }
+      codes_.reserve(codes_.size() + other.codes_.size());
+      for (size_t i = 0; i < other.codes_.size(); ++i) {
+        codes_.push_back(other.IsValid(i) ? remap[static_cast<size_t>(other.codes_[i])] : 0);
+      }
+      break;
+    }
+  }
+  validity_.AppendBitmap(other.validity_);
+}
+
+void Column::Reserve(size_t rows) {
+  validity_.Reserve(rows);
+  switch (type_) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      ints_.reserve(rows);
+      break;
+    case DataType::kFloat64:
+      doubles_.reserve(rows);
+      break;
+    case DataType::kBool:
+      bools_.reserve(rows);
+      break;
+    case DataType::kString:
+      offsets_.reserve(rows + 1);
+      break;
+    case DataType::kCategory:
+      codes_.reserve(rows);
+      break;
+  }
+}
+
+namespace {
+void CheckSize(const std::string& name, size_t values, const Bitmap& validity) {
+  if (values != validity.size()) {
+    ThrowInternal("column '" + name + "': " + std::to_string(values) + " values but " +
+                  std::to_string(validity.size()) + " validity bits");
+  }
+}
+}  // namespace
+
+Column Column::FromInts(std::string name, DataType type, std::vector<int64_t> values,
+                        Bitmap validity) {
+  CheckSize(name, values.size(), validity);
+  Column c(std::move(name), type);
+  c.ints_ = std::move(values);
+  c.validity_ = std::move(validity);
+  return c;
+}
+
+Column Column::FromDoubles(std::string name, std::vector<double> values, Bitmap validity) {
+  CheckSize(name, values.size(), validity);
+  Column c(std::move(name), DataType::kFloat64);
+  c.doubles_ = std::move(values);
+  c.validity_ = std::move(validity);
+  return c;
+}
+
+Column Column::FromBools(std::string name, std::vector<uint8_t> values, Bitmap validity) {
+  CheckSize(name, values.size(), validity);
+  Column c(std::move(name), DataType::kBool);
+  c.bools_ = std::move(values);
+  c.validity_ = std::move(validity);
+  return c;
+}
+
+Column Column::FromStrings(std::string name, std::vector<uint64_t> offsets, std::string chars,
+                           Bitmap validity) {
+  if (offsets.empty() || offsets.back() != chars.size()) {
+    ThrowInternal("column '" + name + "': string offsets do not end at the text's size");
+  }
+  CheckSize(name, offsets.size() - 1, validity);
+  Column c(std::move(name), DataType::kString);
+  c.offsets_ = std::move(offsets);
+  c.chars_ = std::move(chars);
+  c.validity_ = std::move(validity);
+  return c;
+}
+
+Column Column::FromCategory(std::string name, std::vector<int32_t> codes,
+                            std::vector<std::string> dictionary, Bitmap validity) {
+  CheckSize(name, codes.size(), validity);
+  for (int32_t code : codes) {
+    if (code < 0 || static_cast<size_t>(code) >= std::max<size_t>(dictionary.size(), 1)) {
+      ThrowInternal("column '" + name + "': category code " + std::to_string(code) +
+                    " is outside the dictionary");
+    }
+  }
+  Column c(std::move(name), DataType::kCategory);
+  c.codes_ = std::move(codes);
+  c.dictionary_ = std::move(dictionary);
+  c.validity_ = std::move(validity);
+  return c;
+}
+
+}  // namespace mloop::table
