@@ -32,7 +32,15 @@ void Bitmap::AppendBitmap(const Bitmap& other) {
     size_ += other.size_;
     return;
   }
-  for (size_t i = 0; i < other.size_; ++i) Append(other.Get(i));
+  // Unaligned: each source word lands across two destination words.
+  const unsigned shift = size_ & 63;
+  for (size_t w = 0; w < other.words_.size(); ++w) {
+    uint64_t word = other.words_[w];
+    words_.back() |= word << shift;
+    words_.push_back(word >> (64 - shift));
+  }
+  size_ += other.size_;
+  words_.resize((size_ + 63) / 64);
 }
 
 size_t Bitmap::CountSet() const {

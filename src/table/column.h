@@ -40,6 +40,12 @@ class Bitmap {
   void AppendMany(bool v, size_t n);
   void AppendBitmap(const Bitmap& other);
   void Reserve(size_t n) { words_.reserve((n + 63) / 64); }
+  // Drops the last bit.
+  void PopBack() {
+    --size_;
+    words_[size_ >> 6] &= ~(uint64_t{1} << (size_ & 63));
+    if ((size_ & 63) == 0) words_.pop_back();
+  }
   size_t CountSet() const;
   // The words, 64 rows each, least significant bit first; bits past size() are 0.
   const std::vector<uint64_t>& words() const { return words_; }

@@ -1,0 +1,309 @@
+#include "table/csv_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "core/error.h"
+#include "core/id.h"
+
+namespace mloop::table {
+namespace {
+
+CsvReadResult Read(std::string_view text, CsvOptions o = {}) {
+  return ReadCsvBuffer(text, "test.csv", o);
+}
+
+std::string Cell(const Table& t, size_t c, size_t r) { return t.column(c).ValueToString(r); }
+
+TEST(CsvReaderTest, ReadsHeaderAndTypes) {
+  auto r = Read("id,price,name,when,ok\n1,2.5,apple,2024-01-02,true\n2,3,pear,2024-02-03,false\n");
+  const Table& t = r.table;
+  ASSERT_EQ(t.num_rows(), 2u);
+  ASSERT_EQ(t.num_columns(), 5u);
+  EXPECT_TRUE(r.dialect.header);
+  EXPECT_EQ(t.column(0).name(), "id");
+  EXPECT_EQ(t.column(0).type(), DataType::kInt64);
+  EXPECT_EQ(t.column(1).type(), DataType::kFloat64);
+  EXPECT_EQ(t.column(2).type(), DataType::kString);
+  EXPECT_EQ(t.column(3).type(), DataType::kDate);
+  EXPECT_EQ(t.column(4).type(), DataType::kBool);
+  EXPECT_DOUBLE_EQ(t.column(1).DoubleAt(1), 3.0);
+  EXPECT_EQ(Cell(t, 3, 1), "2024-02-03");
+  EXPECT_EQ(t.line_numbers(), (std::vector<int64_t>{2, 3}));
+}
+
+TEST(CsvReaderTest, QuotedFieldsWithDelimitersNewlinesAndDoubledQuotes) {
+  auto r = Read("a,b\n1,\"x, y\"\n2,\"line1\nline2\"\n3,\"say \"\"hi\"\"\"\n4,plain\n");
+  const Table& t = r.table;
+  ASSERT_EQ(t.num_rows(), 4u) << (r.malformed.empty() ? "" : r.malformed[0].reason);
+  EXPECT_EQ(Cell(t, 1, 0), "x, y");
+  EXPECT_EQ(Cell(t, 1, 1), "line1\nline2");
+  EXPECT_EQ(Cell(t, 1, 2), "say \"hi\"");
+  // The record after a quoted newline starts on line 5.
+  EXPECT_EQ(t.line_numbers(), (std::vector<int64_t>{2, 3, 5, 6}));
+}
+
+TEST(CsvReaderTest, CrlfLineEnds) {
+  auto r = Read("a,b\r\n1,x\r\n2,y\r\n");
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  EXPECT_EQ(r.table.column(1).StringAt(1), "y");
+  EXPECT_EQ(r.table.column(0).type(), DataType::kInt64);
+}
+
+TEST(CsvReaderTest, NoTrailingNewline) {
+  auto r = Read("a,b\n1,2\n3,4");
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  EXPECT_EQ(r.table.column(1).IntAt(1), 4);
+}
+
+TEST(CsvReaderTest, OtherDelimitersAreSniffed) {
+  for (char d : {';', '\t', '|'}) {
+    std::string text = "a#b#c\n1#2#x\n3#4#y\n";
+    for (char& ch : text) {
+      if (ch == '#') ch = d;
+    }
+    auto r = Read(text);
+    EXPECT_EQ(r.dialect.delimiter, d);
+    ASSERT_EQ(r.table.num_columns(), 3u);
+    EXPECT_EQ(r.table.column(1).IntAt(1), 4);
+  }
+}
+
+TEST(CsvReaderTest, SpacesAfterDelimiterAndGivenNames) {
+  CsvOptions o;
+  o.names = {"age", "job", "income"};
+  auto r = Read("39, State-gov, <=50K\n50, Self-emp, >50K\n38, ?, <=50K\n", o);
+  EXPECT_TRUE(r.dialect.skip_initial_space);
+  EXPECT_FALSE(r.dialect.header);
+  const Table& t = r.table;
+  ASSERT_EQ(t.num_rows(), 3u);
+  EXPECT_EQ(t.column(0).name(), "age");
+  EXPECT_EQ(t.column(1).StringAt(0), "State-gov");
+  EXPECT_TRUE(t.column(1).IsNull(2));  // "?" is a default missing marker.
+}
+
+TEST(CsvReaderTest, MissingValueMarkersAreConfigurable) {
+  CsvOptions o;
+  o.null_values = std::vector<std::string>{"-"};
+  auto r = Read("a,b\n1,-\n-,x\n", o);
+  EXPECT_TRUE(r.table.column(1).IsNull(0));
+  EXPECT_TRUE(r.table.column(0).IsNull(1));
+  EXPECT_EQ(r.table.column(0).type(), DataType::kInt64);
+  // A quoted marker is text, not missing.
+  auto q = Read("a,b\n1,\"NA\"\n2,x\n");
+  EXPECT_FALSE(q.table.column(1).IsNull(0));
+  EXPECT_EQ(q.table.column(1).StringAt(0), "NA");
+}
+
+TEST(CsvReaderTest, CommentsSkipLinesBomAndBlankLines) {
+  CsvOptions o;
+  o.comment = '#';
+  o.skip_lines = 1;
+  auto r = Read("\xEF\xBB\xBFjunk title line\n# a comment\na,b\n1,2\n\n# another\n3,4\n\n", o);
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  EXPECT_EQ(r.table.column(0).name(), "a");
+  EXPECT_EQ(r.table.line_numbers(), (std::vector<int64_t>{4, 7}));
+}
+
+TEST(CsvReaderTest, TooManyAndTooFewFieldsAreReportedNotDropped) {
+  auto r = Read("a,b,c\n1,2,3\n4,5,6,7\n8,9\n10,11,12\n");
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  ASSERT_EQ(r.malformed.size(), 2u);
+  EXPECT_EQ(r.malformed[0].line, 3);
+  EXPECT_EQ(r.malformed[0].reason, "expected 3 fields, found 4");
+  EXPECT_EQ(r.malformed[0].text, "4,5,6,7");
+  EXPECT_EQ(r.malformed[1].line, 4);
+  EXPECT_EQ(r.malformed[1].reason, "expected 3 fields, found 2");
+  EXPECT_EQ(r.table.line_numbers(), (std::vector<int64_t>{2, 5}));
+}
+
+TEST(CsvReaderTest, UnterminatedQuoteAtEndOfFile) {
+  auto r = Read("a,b\n1,x\n2,\"never closed\n3,y\n");
+  ASSERT_EQ(r.table.num_rows(), 1u);
+  ASSERT_EQ(r.malformed.size(), 1u);
+  EXPECT_EQ(r.malformed[0].line, 3);
+  EXPECT_NE(r.malformed[0].reason.find("never closed"), std::string::npos);
+  EXPECT_EQ(r.malformed[0].text, "2,\"never closed\n3,y\n");
+}
+
+TEST(CsvReaderTest, JunkAfterClosingQuote) {
+  auto r = Read("a,b\n1,\"x\"junk\n2,y\n");
+  ASSERT_EQ(r.table.num_rows(), 1u);
+  ASSERT_EQ(r.malformed.size(), 1u);
+  EXPECT_EQ(r.malformed[0].line, 2);
+  EXPECT_NE(r.malformed[0].reason.find("after the closing quote"), std::string::npos);
+}
+
+TEST(CsvReaderTest, InvalidUtf8IsMalformedAndNamesTheField) {
+  auto r = Read("a,b\n1,ok\n2,bad\xff\xfe\n3,caf\xc3\xa9\n");
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  ASSERT_EQ(r.malformed.size(), 1u);
+  EXPECT_EQ(r.malformed[0].line, 3);
+  EXPECT_EQ(r.malformed[0].reason, "invalid UTF-8 in field 2 ('b')");
+  EXPECT_EQ(r.table.column(1).StringAt(1), "caf\xc3\xa9");
+}
+
+TEST(CsvReaderTest, OverlongAndSurrogateUtf8AreInvalid) {
+  auto overlong = Read("a,b\n1,\xc0\xaf\n2,x\n");
+  EXPECT_EQ(overlong.malformed.size(), 1u);
+  auto surrogate = Read("a,b\n1,\xed\xa0\x80\n2,x\n");
+  EXPECT_EQ(surrogate.malformed.size(), 1u);
+}
+
+TEST(CsvReaderTest, FieldOverTheLimitIsMalformed) {
+  CsvOptions o;
+  o.max_field_bytes = 10;
+  auto r = Read("a,b\n1,short\n2,this is far too long\n3,ok\n", o);
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  ASSERT_EQ(r.malformed.size(), 1u);
+  EXPECT_EQ(r.malformed[0].line, 3);
+  EXPECT_NE(r.malformed[0].reason.find("over the limit of 10"), std::string::npos);
+}
+
+TEST(CsvReaderTest, EmptyInputIsAnError) {
+  try {
+    Read("");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("test.csv: empty file"), std::string::npos);
+  }
+  EXPECT_THROW(Read("\n\n\n"), Error);
+}
+
+TEST(CsvReaderTest, HeaderOnlyGivesNoRows) {
+  auto r = Read("a,b,c\n");
+  EXPECT_EQ(r.table.num_rows(), 0u);
+  EXPECT_EQ(r.table.num_columns(), 3u);
+}
+
+TEST(CsvReaderTest, InferredTypesWidenWhenLaterValuesNeedIt) {
+  // Beyond the sniffer's sample the int column meets a float, then text.
+  std::string text = "n,m\n";
+  for (int i = 0; i < 100; ++i) text += std::to_string(i) + "," + std::to_string(i) + "\n";
+  text += "1.5,x\n";
+  CsvOptions o;
+  o.sample_lines = 10;
+  auto r = Read(text, o);
+  ASSERT_EQ(r.table.num_rows(), 101u);
+  EXPECT_EQ(r.table.column(0).type(), DataType::kFloat64);
+  EXPECT_DOUBLE_EQ(r.table.column(0).DoubleAt(100), 1.5);
+  EXPECT_TRUE(IsTextual(r.table.column(1).type()));
+  EXPECT_EQ(r.table.column(1).StringAt(100), "x");
+  EXPECT_EQ(r.table.column(1).StringAt(7), "7");
+  EXPECT_TRUE(r.malformed.empty());
+}
+
+TEST(CsvReaderTest, FixedTypesMakeBadValuesMalformed) {
+  CsvOptions o;
+  o.column_types["age"] = DataType::kInt64;
+  auto r = Read("age,name\n30,a\nthirty,b\n40,c\n", o);
+  ASSERT_EQ(r.table.num_rows(), 2u);
+  ASSERT_EQ(r.malformed.size(), 1u);
+  EXPECT_EQ(r.malformed[0].line, 3);
+  EXPECT_EQ(r.malformed[0].reason, "field 1 ('age'): 'thirty' is not a valid int64");
+  EXPECT_EQ(r.table.column(1).StringAt(1), "c");
+}
+
+TEST(CsvReaderTest, FixedTypeForUnknownColumnIsAnError) {
+  CsvOptions o;
+  o.column_types["nope"] = DataType::kInt64;
+  try {
+    Read("a,b\n1,2\n", o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("'nope'"), std::string::npos);
+  }
+}
+
+TEST(CsvReaderTest, WrongNumberOfNamesIsAnError) {
+  CsvOptions o;
+  o.names = {"a", "b"};
+  try {
+    Read("1,2,3\n4,5,6\n", o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("2 column names given, but the file has 3"),
+              std::string::npos);
+  }
+}
+
+TEST(CsvReaderTest, TimestampsAndCategories) {
+  auto r = Read("t,c\n2024-01-02T03:04:05Z,x\n2024-01-02 03:04:06,y\n2024-01-03,x\n"
+                "2024-01-04T00:00:00+01:00,x\n");
+  ASSERT_EQ(r.table.num_rows(), 4u);
+  EXPECT_EQ(r.table.column(0).type(), DataType::kTimestamp);
+  EXPECT_EQ(Cell(r.table, 0, 2), "2024-01-03T00:00:00Z");
+  EXPECT_EQ(Cell(r.table, 0, 3), "2024-01-03T23:00:00Z");
+  EXPECT_EQ(r.table.column(1).type(), DataType::kCategory);
+  EXPECT_EQ(r.table.column(1).dictionary(), (std::vector<std::string>{"x", "y"}));
+}
+
+TEST(CsvReaderTest, ParallelParseEqualsSequential) {
+  // Big enough for several chunks, with quoted newlines and quotes to defeat naive
+  // splitting, and malformed rows scattered through it.
+  std::mt19937 rng(7);
+  std::string text = "id,name,value,note\n";
+  for (int i = 0; i < 120000; ++i) {
+    text += std::to_string(i) + ",";
+    text += (rng() % 5 == 0) ? "\"multi\nline, \"\"q\"\"\"" : "name" + std::to_string(rng() % 50);
+    text += "," + std::to_string(rng() % 1000) + "." + std::to_string(rng() % 10);
+    text += (i % 9973 == 0) ? ",x,extra\n" : ",note\n";
+  }
+  CsvOptions seq;
+  seq.threads = 1;
+  auto a = Read(text, seq);
+  auto b = Read(text);
+  ASSERT_EQ(a.table.num_rows(), b.table.num_rows());
+  ASSERT_EQ(a.malformed.size(), b.malformed.size());
+  EXPECT_GT(a.malformed.size(), 5u);
+  for (size_t i = 0; i < a.malformed.size(); ++i) {
+    EXPECT_EQ(a.malformed[i].line, b.malformed[i].line);
+  }
+  EXPECT_EQ(a.table.line_numbers(), b.table.line_numbers());
+  for (size_t c = 0; c < a.table.num_columns(); ++c) {
+    ASSERT_EQ(a.table.column(c).type(), b.table.column(c).type());
+    for (size_t r = 0; r < a.table.num_rows(); r += 997) {
+      EXPECT_EQ(Cell(a.table, c, r), Cell(b.table, c, r)) << "column " << c << " row " << r;
+    }
+  }
+  EXPECT_EQ(a.table.column(0).IntAt(119999 - a.malformed.size()),
+            b.table.column(0).IntAt(119999 - b.malformed.size()));
+}
+
+TEST(CsvReaderTest, MissingFileAndDirectory) {
+  try {
+    ReadCsv("/nonexistent/file.csv");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/file.csv"), std::string::npos);
+  }
+  try {
+    ReadCsv(std::filesystem::temp_directory_path());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos);
+  }
+}
+
+TEST(CsvReaderTest, ReadsFromFile) {
+  auto path = std::filesystem::temp_directory_path() / ("mloop-csv-" + NewId() + ".csv");
+  {
+    std::ofstream out(path);
+    out << "x,y\n1,2\n";
+  }
+  auto r = ReadCsv(path);
+  std::filesystem::remove(path);
+  EXPECT_EQ(r.table.num_rows(), 1u);
+  EXPECT_EQ(r.bytes, 8u);
+}
+
+}  // namespace
+}  // namespace mloop::table

@@ -1,0 +1,331 @@
+#include "table/csv_sniffer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "table/internal/csv_tokenizer.h"
+#include "table/internal/value_parse.h"
+
+namespace mloop::table {
+namespace {
+
+using internal::FieldRef;
+using internal::TokenizerDialect;
+
+// Records tokenized from the sample with one candidate dialect. Field texts are views
+// into the sample, or into `unescaped` for quoted fields with doubled quotes.
+struct SampleRecords {
+  struct Field {
+    std::string_view text;
+    bool quoted;
+  };
+  std::vector<Field> fields;
+  std::vector<size_t> row_start{0};  // Row r is fields[row_start[r], row_start[r + 1]).
+  std::deque<std::string> unescaped;
+  size_t modal_fields = 0;
+  size_t consistent = 0;  // Rows with modal_fields fields.
+  bool broken = false;    // A quote never closed or had junk after it.
+
+  size_t rows() const { return row_start.size() - 1; }
+  size_t width(size_t r) const { return row_start[r + 1] - row_start[r]; }
+  const Field& at(size_t r, size_t c) const { return fields[row_start[r] + c]; }
+};
+
+constexpr size_t kDialectProbeRecords = 200;
+// The sample is at most this many bytes (whole lines), and never less than one line.
+constexpr size_t kMaxSampleBytes = size_t{8} << 20;
+
+SampleRecords Tokenize(std::string_view sample, const TokenizerDialect& d, char comment,
+                       size_t max_records) {
+  SampleRecords out;
+  internal::SpecialBytes special(d);
+  internal::FieldList fields;
+  const char* p = sample.data();
+  const char* end = p + sample.size();
+  int64_t lines = 0;
+  std::map<size_t, size_t> counts;
+  while (out.rows() < max_records) {
+    p = internal::SkipBlankAndComments(p, end, comment, &lines);
+    if (p >= end) break;
+    auto info = internal::ParseRecord(p, end, d, special, &fields);
+    if (info.status != internal::RecordStatus::kOk) out.broken = true;
+    for (const auto& f : fields) {
+      if (f.escaped) {
+        out.unescaped.emplace_back();
+        internal::Unescape(f.view(), d.quote, &out.unescaped.back());
+        out.fields.push_back({out.unescaped.back(), f.quoted});
+      } else {
+        out.fields.push_back({f.view(), f.quoted});
+      }
+    }
+    out.row_start.push_back(out.fields.size());
+    ++counts[fields.size()];
+    p = info.next;
+  }
+  for (const auto& [n, c] : counts) {
+    if (c > out.consistent || (c == out.consistent && n > out.modal_fields)) {
+      out.consistent = c;
+      out.modal_fields = n;
+    }
+  }
+  return out;
+}
+
+bool IsNull(std::string_view text, bool quoted, const std::vector<std::string>& nulls) {
+  if (quoted) return false;
+  return std::find(nulls.begin(), nulls.end(), text) != nulls.end();
+}
+
+// Infers the type of column `c` over rows [first, rows.size()) that have `width` fields.
+struct ColumnGuess {
+  DataType type = DataType::kString;
+  size_t non_null = 0;
+  size_t distinct = 0;
+};
+
+ColumnGuess GuessColumn(const SampleRecords& s, size_t c, size_t first, size_t width,
+                        const std::vector<std::string>& nulls) {
+  // Past this many distinct values a text column is a string, not a category, so
+  // counting further is wasted.
+  constexpr size_t kMaxDistinct = 4097;
+  ColumnGuess g;
+  bool seen = false;
+  std::unordered_set<std::string_view> distinct;
+  for (size_t r = first; r < s.rows(); ++r) {
+    if (s.width(r) != width) continue;
+    const auto& f = s.at(r, c);
+    if (IsNull(f.text, f.quoted, nulls)) continue;
+    ++g.non_null;
+    bool is_new = distinct.size() < kMaxDistinct && distinct.insert(f.text).second;
+    if (seen && g.type == DataType::kString) continue;
+    if (!is_new && seen) continue;  // A value already seen cannot change the type.
+    DataType t = f.quoted && f.text.empty() ? DataType::kString
+                                            : internal::InferValueType(f.text);
+    g.type = seen ? internal::JoinTypes(g.type, t) : t;
+    seen = true;
+  }
+  g.distinct = distinct.size();
+  if (!seen) g.type = DataType::kString;
+  return g;
+}
+
+bool Fits(std::string_view v, DataType t) {
+  switch (t) {
+    case DataType::kInt64: {
+      int64_t i;
+      return internal::ParseInt64(v, &i);
+    }
+    case DataType::kFloat64: {
+      double d;
+      return internal::ParseFloat64(v, &d);
+    }
+    case DataType::kBool: {
+      bool b;
+      return internal::ParseBool(v, &b);
+    }
+    case DataType::kDate:
+      return ParseIsoDate(v).has_value();
+    case DataType::kTimestamp: {
+      int64_t t2;
+      return internal::ParseTimestampOrDate(v, &t2);
+    }
+    default:
+      return true;
+  }
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+}  // namespace
+
+const char* SkipLines(std::string_view data, size_t n) {
+  const char* p = data.data();
+  const char* end = p + data.size();
+  for (size_t i = 0; i < n && p < end; ++i) {
+    const void* nl = std::memchr(p, '\n', static_cast<size_t>(end - p));
+    p = nl == nullptr ? end : static_cast<const char*>(nl) + 1;
+  }
+  return p;
+}
+
+CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOptions& options) {
+  const std::string src(source);
+  CsvDialect dialect;
+  dialect.comment = options.comment;
+  dialect.skip_lines = options.skip_lines;
+  dialect.null_values = options.null_values.value_or(kDefaultNullValues);
+
+  const char* start = SkipLines(data, options.skip_lines);
+  std::string_view rest(start, static_cast<size_t>(data.data() + data.size() - start));
+
+  // The sample: whole lines, up to sample_lines of them and kMaxSampleBytes.
+  size_t limit = std::min(rest.size(), kMaxSampleBytes);
+  const char* sample_end = SkipLines(rest.substr(0, limit), options.sample_lines);
+  if (sample_end == rest.data() + limit && limit < rest.size()) {
+    // Cut at the last line end inside the limit; if there is none, take the limit.
+    std::string_view cut = rest.substr(0, limit);
+    size_t nl = cut.rfind('\n');
+    if (nl != std::string_view::npos) sample_end = rest.data() + nl + 1;
+  }
+  std::string_view sample(rest.data(), static_cast<size_t>(sample_end - rest.data()));
+
+  // 1. Delimiter and quote: the candidate that splits the most probe records alike.
+  std::vector<char> delimiters = options.delimiter
+                                     ? std::vector<char>{*options.delimiter}
+                                     : std::vector<char>{',', '\t', ';', '|'};
+  // The quote is '"' unless the caller says otherwise: trying '\'' as well made files
+  // whose double quotes are broken read "cleanly" with the wrong quote, hiding the error.
+  std::vector<char> quotes = {options.quote.value_or('"')};
+  bool found = false;
+  SampleRecords best;
+  TokenizerDialect best_d;
+  for (char q : quotes) {
+    for (char delim : delimiters) {
+      TokenizerDialect d{delim, q, false};
+      SampleRecords s = Tokenize(sample, d, options.comment, kDialectProbeRecords);
+      if (s.rows() == 0) continue;
+      auto better = [&] {
+        if (!found) return true;
+        bool multi = s.modal_fields > 1, best_multi = best.modal_fields > 1;
+        if (multi != best_multi) return multi;
+        if (s.broken != best.broken) return !s.broken;
+        if (s.consistent != best.consistent) return s.consistent > best.consistent;
+        return s.modal_fields > best.modal_fields;
+      };
+      if (better()) {
+        best = std::move(s);
+        best_d = d;
+        found = true;
+      }
+    }
+  }
+  if (!found) {
+    ThrowInvalidArgument(src + ": empty file: no header and no rows to read");
+  }
+  dialect.delimiter = best_d.delimiter;
+  dialect.quote = best_d.quote;
+
+  // 2. Spaces after the delimiter: skipped when (nearly) every later field starts so.
+  if (options.skip_initial_space) {
+    dialect.skip_initial_space = *options.skip_initial_space;
+  } else {
+    size_t with_space = 0, total = 0;
+    for (size_t r = 0; r < best.rows(); ++r) {
+      for (size_t c = 1; c < best.width(r); ++c) {
+        const auto& f = best.at(r, c);
+        if (f.text.empty() || f.quoted) continue;
+        ++total;
+        with_space += f.text[0] == ' ';
+      }
+    }
+    dialect.skip_initial_space = total > 0 && with_space * 100 >= total * 95;
+  }
+
+  // 3. The sample with the final dialect.
+  TokenizerDialect final_d{dialect.delimiter, dialect.quote, dialect.skip_initial_space};
+  SampleRecords s = Tokenize(sample, final_d, options.comment, options.sample_lines);
+  const size_t width = s.modal_fields;
+  const auto& nulls = dialect.null_values;
+
+  // 4. Header: given, or true when some column typed from the other rows does not
+  // read its first-row value.
+  std::vector<ColumnGuess> rest_guess(width);
+  for (size_t c = 0; c < width; ++c) rest_guess[c] = GuessColumn(s, c, 1, width, nulls);
+  if (options.header) {
+    dialect.header = *options.header;
+  } else if (s.width(0) != width) {
+    dialect.header = false;
+  } else {
+    bool header = false;
+    bool all_text = true;
+    for (size_t c = 0; c < width; ++c) {
+      if (rest_guess[c].type != DataType::kString) all_text = false;
+      std::string_view v = s.at(0, c).text;
+      if (rest_guess[c].type != DataType::kString && rest_guess[c].non_null > 0 &&
+          !IsNull(v, s.at(0, c).quoted, nulls) && !Fits(v, rest_guess[c].type)) {
+        header = true;
+      }
+    }
+    if (all_text) {
+      // Only text: a header when its values are distinct, not empty, and none of them
+      // occurs again in its column.
+      std::set<std::string> seen;
+      header = true;
+      for (size_t c = 0; c < width && header; ++c) {
+        std::string_view v = s.at(0, c).text;
+        if (v.empty() || !seen.insert(std::string(v)).second) header = false;
+        for (size_t r = 1; r < s.rows() && header; ++r) {
+          if (s.width(r) == width && s.at(r, c).text == v) header = false;
+        }
+      }
+      if (s.rows() == 1) {
+        for (size_t c = 0; c < width; ++c) {
+          if (internal::InferValueType(s.at(0, c).text) != DataType::kString) header = false;
+        }
+      }
+    }
+    dialect.header = header;
+  }
+
+  // 5. Names.
+  std::vector<std::string> names(width);
+  if (dialect.header && s.width(0) == width) {
+    for (size_t c = 0; c < width; ++c) names[c] = Trim(s.at(0, c).text);
+  }
+  if (!options.names.empty()) {
+    if (options.names.size() != width) {
+      ThrowInvalidArgument(src + ": " + std::to_string(options.names.size()) +
+                           " column names given, but the file has " + std::to_string(width) +
+                           " columns");
+    }
+    names = options.names;
+  }
+  std::set<std::string> used;
+  for (size_t c = 0; c < width; ++c) {
+    if (names[c].empty()) names[c] = "column_" + std::to_string(c + 1);
+    if (!options.names.empty() && used.count(names[c])) {
+      ThrowInvalidArgument(src + ": column name '" + names[c] + "' is given twice");
+    }
+    std::string base = names[c];
+    for (int k = 1; used.count(names[c]); ++k) names[c] = base + "_" + std::to_string(k);
+    used.insert(names[c]);
+  }
+  dialect.names = names;
+
+  // 6. Types: from the data rows, then the caller's.
+  size_t first_data = dialect.header ? 1 : 0;
+  dialect.types.assign(width, DataType::kString);
+  dialect.type_fixed.assign(width, false);
+  for (size_t c = 0; c < width; ++c) {
+    ColumnGuess g = first_data == 1 ? rest_guess[c] : GuessColumn(s, c, 0, width, nulls);
+    DataType t = g.type;
+    if (t == DataType::kString && options.infer_category && g.non_null >= 2 &&
+        g.distinct <= 4096 && g.distinct * 2 <= g.non_null) {
+      t = DataType::kCategory;
+    }
+    dialect.types[c] = t;
+  }
+  for (const auto& [name, type] : options.column_types) {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      ThrowInvalidArgument(src + ": a type is given for column '" + name +
+                           "', which the file does not have");
+    }
+    size_t c = static_cast<size_t>(it - names.begin());
+    dialect.types[c] = type;
+    dialect.type_fixed[c] = true;
+  }
+  return dialect;
+}
+
+}  // namespace mloop::table
