@@ -120,7 +120,8 @@ MappedFile::MappedFile(const fs::path& path) : path_(path) {
   int fd = OpenRegularFile(path, &st);
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    // MAP_POPULATE: readers touch every page anyway; faulting them in one go is faster.
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (p == MAP_FAILED) {
       std::string msg = ErrnoText();
       ::close(fd);

@@ -1,6 +1,7 @@
 #include "table/csv_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "core/error.h"
@@ -20,26 +21,37 @@ namespace {
 
 using internal::FieldRef;
 
-// Null markers, with a length mask so that most fields are ruled out by one test.
+// Null markers. Most fields are ruled out by their length or first byte alone, so the
+// per-field cost is two table lookups.
 class NullMatcher {
  public:
   explicit NullMatcher(const std::vector<std::string>& values) : values_(values) {
+    first_.fill(0);
     for (const auto& v : values_) {
+      if (v.empty()) {
+        empty_ = true;
+        continue;
+      }
       if (v.size() < 64) length_mask_ |= uint64_t{1} << v.size();
+      first_[static_cast<uint8_t>(v[0])] = 1;
     }
   }
   bool operator()(const FieldRef& f) const {
     if (f.quoted) return false;
+    if (f.len == 0) return empty_;
+    if (!first_[static_cast<uint8_t>(f.ptr[0])]) return false;
     if (f.len < 64 && ((length_mask_ >> f.len) & 1) == 0) return false;
     for (const auto& v : values_) {
-      if (v.size() == f.len && std::memcmp(v.data(), f.ptr, f.len) == 0) return true;
+      if (v.size() == f.len && internal::BytesEqual(v.data(), f.ptr, f.len)) return true;
     }
     return false;
   }
 
  private:
   std::vector<std::string> values_;
+  std::array<uint8_t, 256> first_;
   uint64_t length_mask_ = 0;
+  bool empty_ = false;
 };
 
 // One column's values from one chunk.

@@ -58,7 +58,9 @@ class FieldList {
   const FieldRef* begin() const { return data_.data(); }
   const FieldRef* end() const { return data_.data() + size_; }
   void push_back(const FieldRef& f) {
-    if (size_ == data_.size()) data_.resize(data_.size() * 2 + 16);
+    if (size_ == data_.size()) [[unlikely]] {
+      data_.resize(data_.size() * 2 + 16);
+    }
     data_[size_++] = f;
   }
 
@@ -70,24 +72,27 @@ class FieldList {
 // Byte classes for the unquoted scan: 1 for the delimiter, '\n' and '\r'.
 class SpecialBytes {
  public:
-  explicit SpecialBytes(const TokenizerDialect& d) : delimiter_(d.delimiter) {
+  explicit SpecialBytes(const TokenizerDialect& d) {
     table_.fill(0);
     table_[static_cast<uint8_t>(d.delimiter)] = 1;
     table_['\n'] = 1;
     table_['\r'] = 1;
+#ifdef __SSE2__
+    delim_ = _mm_set1_epi8(d.delimiter);
+    nl_ = _mm_set1_epi8('\n');
+    cr_ = _mm_set1_epi8('\r');
+#endif
   }
   bool operator()(char c) const { return table_[static_cast<uint8_t>(c)] != 0; }
 
   // The first special byte in [p, end), or end. Sixteen bytes at a time with SSE2.
   const char* Find(const char* p, const char* end) const {
 #ifdef __SSE2__
-    const __m128i delim = _mm_set1_epi8(delimiter_);
-    const __m128i nl = _mm_set1_epi8('\n');
-    const __m128i cr = _mm_set1_epi8('\r');
     while (end - p >= 16) {
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, nl)),
-                                 _mm_cmpeq_epi8(v, cr));
+      __m128i hit = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(v, delim_), _mm_cmpeq_epi8(v, nl_)),
+          _mm_cmpeq_epi8(v, cr_));
       unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
       if (mask != 0) return p + __builtin_ctz(mask);
       p += 16;
@@ -99,7 +104,9 @@ class SpecialBytes {
 
  private:
   std::array<uint8_t, 256> table_;
-  char delimiter_;
+#ifdef __SSE2__
+  __m128i delim_, nl_, cr_;
+#endif
 };
 
 inline int64_t CountNewlines(const char* p, const char* end) {
@@ -262,6 +269,15 @@ inline bool IsValidUtf8(const char* p, const char* end) {
   const auto* s = reinterpret_cast<const uint8_t*>(p);
   const auto* e = reinterpret_cast<const uint8_t*>(end);
   while (s < e) {
+#ifdef __SSE2__
+    if (e - s >= 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+      if (_mm_movemask_epi8(v) == 0) {
+        s += 16;
+        continue;
+      }
+    }
+#endif
     if (e - s >= 8) {
       uint64_t w;
       std::memcpy(&w, s, 8);
