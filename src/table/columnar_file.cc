@@ -1,0 +1,846 @@
+#include "table/columnar_file.h"
+
+#include <zstd.h>
+
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+#include "core/digest.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/json.h"
+#include "core/version.h"
+
+namespace mloop::table {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The envelope, the same in every version (docs/columnar-format.md). The
+// "\r\n" after the NUL catches files mangled by a text-mode line-ending
+// conversion.
+constexpr char kMagic[8] = {'M', 'L', 'C', 'O', 'L', '\0', '\r', '\n'};
+constexpr size_t kMagicSize = sizeof kMagic;
+constexpr size_t kHeaderSize = kMagicSize + 2 + 2;  // magic, major, minor
+constexpr size_t kDigestHexSize = 64;
+constexpr size_t kTrailerSize = 8 + kDigestHexSize + kMagicSize;
+constexpr size_t kMinFileSize = kHeaderSize + kTrailerSize;
+
+// No zstd frame decodes to more than this many bytes per stored byte: every
+// block has a 3-byte header and at least 1 byte of content (an RLE block) and
+// decodes to at most ZSTD_BLOCKSIZE_MAX (128 KiB) bytes. Declared sizes above
+// the bound are refused before anything is allocated.
+constexpr uint64_t kMaxZstdExpansion = ZSTD_BLOCKSIZE_MAX / 4;
+
+constexpr std::string_view kCodec = "zstd";
+
+std::string_view MagicView() { return {kMagic, kMagicSize}; }
+
+void PutU16(std::string* out, uint16_t v) {
+  out->push_back(static_cast<char>(v & 0xff));
+  out->push_back(static_cast<char>(v >> 8));
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint16_t GetU16(const char* p) {
+  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) |
+                               (static_cast<unsigned char>(p[1]) << 8));
+}
+
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+// The unsigned integer of the same width as T, for byte swapping.
+template <typename T>
+using Bits =
+    std::conditional_t<sizeof(T) == 8, uint64_t,
+                       std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
+
+template <typename U>
+U ByteSwap(U v) {
+  U out = 0;
+  for (size_t i = 0; i < sizeof(U); ++i) {
+    out = static_cast<U>((out << 8) | (v & 0xff));
+    v = static_cast<U>(v >> 8);
+  }
+  return out;
+}
+
+// The little-endian bytes of `values`. On little-endian machines that is the
+// vector's own memory, no copy; elsewhere each element is swapped into
+// `scratch`.
+template <typename T>
+std::string_view LittleEndianBytes(const std::vector<T>& values,
+                                   std::string* scratch) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if constexpr (std::endian::native == std::endian::little || sizeof(T) == 1) {
+    return {reinterpret_cast<const char*>(values.data()),
+            values.size() * sizeof(T)};
+  } else {
+    scratch->resize(values.size() * sizeof(T));
+    for (size_t i = 0; i < values.size(); ++i) {
+      Bits<T> v = ByteSwap(std::bit_cast<Bits<T>>(values[i]));
+      std::memcpy(scratch->data() + i * sizeof(T), &v, sizeof(T));
+    }
+    return *scratch;
+  }
+}
+
+// Turns little-endian elements just read into `values` into native ones.
+template <typename T>
+void FromLittleEndian(std::vector<T>* values) {
+  if constexpr (std::endian::native != std::endian::little && sizeof(T) > 1) {
+    for (T& x : *values)
+      x = std::bit_cast<T>(ByteSwap(std::bit_cast<Bits<T>>(x)));
+  }
+}
+
+// Digest of the parts of the file that hold no data: header ‖ footer ‖ footer
+// length.
+std::string EnvelopeDigest(std::string_view header, std::string_view footer) {
+  std::string length;
+  PutU64(&length, footer.size());
+  Sha256 h;
+  h.Update(header);
+  h.Update(footer);
+  h.Update(length);
+  return h.FinishHex();
+}
+
+struct ZstdCCtxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct ZstdDCtxFree {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+// Buffer roles as the footer names them.
+constexpr std::string_view kValidity = "validity";
+constexpr std::string_view kValues = "values";
+constexpr std::string_view kOffsets = "offsets";
+constexpr std::string_view kChars = "chars";
+constexpr std::string_view kCodes = "codes";
+constexpr std::string_view kDictionaryOffsets = "dictionary_offsets";
+constexpr std::string_view kDictionaryChars = "dictionary_chars";
+
+// The buffers a column of `type` has, in the order they are written.
+std::vector<std::string_view> BufferRoles(DataType type) {
+  switch (type) {
+    case DataType::kInt64:
+    case DataType::kFloat64:
+    case DataType::kBool:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      return {kValidity, kValues};
+    case DataType::kString:
+      return {kValidity, kOffsets, kChars};
+    case DataType::kCategory:
+      return {kValidity, kCodes, kDictionaryOffsets, kDictionaryChars};
+  }
+  return {};
+}
+
+// Assembles the file in memory: header, then each buffer compressed as it is
+// added, then the footer and trailer.
+class FileBuilder {
+ public:
+  FileBuilder(const fs::path& path, int level) : path_(path), level_(level) {
+    cctx_.reset(ZSTD_createCCtx());
+    if (!cctx_)
+      ThrowInternal(path_.string() + ": cannot create a zstd context");
+    out_.append(MagicView());
+    PutU16(&out_, kColumnarFormatMajor);
+    PutU16(&out_, kColumnarFormatMinor);
+  }
+
+  // Compresses `bytes` into the file; returns the buffer's index in the footer.
+  size_t AddBuffer(std::string_view bytes) {
+    size_t start = out_.size();
+    size_t bound = ZSTD_compressBound(bytes.size());
+    out_.resize(start + bound);
+    size_t n = ZSTD_compressCCtx(cctx_.get(), out_.data() + start, bound,
+                                 bytes.data(), bytes.size(), level_);
+    if (ZSTD_isError(n)) {
+      ThrowInternal(path_.string() +
+                    ": zstd compression failed: " + ZSTD_getErrorName(n));
+    }
+    out_.resize(start + n);
+    buffers_.push_back(
+        Json{{"offset", uint64_t{start}},
+             {"length", uint64_t{n}},
+             {"size", uint64_t{bytes.size()}},
+             {"sha256", Sha256Hex(std::string_view(out_).substr(start, n))}});
+    return buffers_.size() - 1;
+  }
+
+  template <typename T>
+  size_t AddArray(const std::vector<T>& values) {
+    std::string scratch;
+    return AddBuffer(LittleEndianBytes(values, &scratch));
+  }
+
+  // Appends the footer (with the buffer list added) and the trailer; returns
+  // the file.
+  std::string Finish(Json footer) {
+    footer["buffers"] = std::move(buffers_);
+    std::string text;
+    try {
+      text = footer.dump();
+    } catch (const Json::type_error& e) {
+      // The only text from the user in the footer is the column names.
+      ThrowInvalidArgument(path_.string() +
+                           ": a column name is not valid UTF-8: " + e.what());
+    }
+    std::string digest =
+        EnvelopeDigest(std::string_view(out_).substr(0, kHeaderSize), text);
+    out_.append(text);
+    PutU64(&out_, text.size());
+    out_.append(digest);
+    out_.append(MagicView());
+    return std::move(out_);
+  }
+
+ private:
+  fs::path path_;
+  int level_;
+  std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx_;
+  std::string out_;
+  Json buffers_ = Json::array();
+};
+
+// Offsets and text of a list of strings, as a string column stores them.
+void DictionaryBuffers(const std::vector<std::string>& dictionary,
+                       std::vector<uint64_t>* offsets, std::string* chars) {
+  offsets->reserve(dictionary.size() + 1);
+  offsets->push_back(0);
+  for (const std::string& s : dictionary) {
+    chars->append(s);
+    offsets->push_back(chars->size());
+  }
+}
+
+// Checks that a column's storage agrees with its length, so the file never
+// describes buffers of the wrong size.
+void CheckColumnStorage(const Column& c, size_t rows) {
+  size_t n = 0;
+  switch (c.type()) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      n = c.ints().size();
+      break;
+    case DataType::kFloat64:
+      n = c.doubles().size();
+      break;
+    case DataType::kBool:
+      n = c.bools().size();
+      break;
+    case DataType::kString:
+      // offsets has rows + 1 entries and ends at the text's size.
+      n = c.offsets().empty() || c.offsets().back() != c.chars().size()
+              ? rows + 1
+              : c.offsets().size() - 1;
+      break;
+    case DataType::kCategory:
+      n = c.codes().size();
+      break;
+  }
+  if (c.size() != rows || n != rows ||
+      c.validity().words().size() != (rows + 63) / 64) {
+    ThrowInternal("column '" + c.name() +
+                  "' has inconsistent storage: " + std::to_string(c.size()) +
+                  " rows in a table of " + std::to_string(rows));
+  }
+}
+
+Schema SchemaToRecord(const Table& table, const fs::path& path,
+                      const ColumnarWriteOptions& options) {
+  Schema own = table.schema();
+  if (!options.schema) return own;
+  const Schema& given = *options.schema;
+  if (given.size() != own.size()) {
+    ThrowInvalidArgument(path.string() + ": the schema given has " +
+                         std::to_string(given.size()) + " fields, the table " +
+                         std::to_string(own.size()) + " columns");
+  }
+  for (size_t i = 0; i < own.size(); ++i) {
+    const Field& f = given.field(i);
+    if (f.name != own.field(i).name || f.type != own.field(i).type) {
+      ThrowInvalidArgument(path.string() + ": schema field " +
+                           std::to_string(i) + " is '" + f.name + "' " +
+                           std::string(DataTypeName(f.type)) +
+                           ", the table's column is '" + own.field(i).name +
+                           "' " + std::string(DataTypeName(own.field(i).type)));
+    }
+    if (!f.nullable && table.column(i).null_count() > 0) {
+      ThrowInvalidArgument(path.string() + ": column '" + f.name +
+                           "' is declared not nullable but has " +
+                           std::to_string(table.column(i).null_count()) +
+                           " nulls");
+    }
+  }
+  return given;
+}
+
+}  // namespace
+
+void WriteColumnarFile(const Table& table, const fs::path& path,
+                       const ColumnarWriteOptions& options) {
+  if (options.compression_level < ZSTD_minCLevel() ||
+      options.compression_level > ZSTD_maxCLevel()) {
+    ThrowInvalidArgument(path.string() + ": zstd compression level " +
+                         std::to_string(options.compression_level) +
+                         " is outside [" + std::to_string(ZSTD_minCLevel()) +
+                         ", " + std::to_string(ZSTD_maxCLevel()) + "]");
+  }
+  Schema schema = SchemaToRecord(table, path, options);
+  const size_t rows = table.num_rows();
+  for (const Column& c : table.columns()) CheckColumnStorage(c, rows);
+
+  FileBuilder builder(path, options.compression_level);
+  Json footer = {{"rows", uint64_t{rows}},
+                 {"codec", kCodec},
+                 {"created_by", std::string("mloop ") + kVersion}};
+  footer["line_numbers"] = builder.AddArray(table.line_numbers());
+
+  Json columns = Json::array();
+  for (size_t i = 0; i < table.num_columns(); ++i) {
+    const Column& c = table.column(i);
+    const Field& f = schema.field(i);
+    Json entry = {{"name", f.name},
+                  {"type", DataTypeName(f.type)},
+                  {"role", ColumnRoleName(f.role)},
+                  {"nullable", f.nullable},
+                  {"null_count", uint64_t{c.null_count()}}};
+    Json buffers = Json::object();
+    buffers[kValidity] = builder.AddArray(c.validity().words());
+    switch (c.type()) {
+      case DataType::kInt64:
+      case DataType::kDate:
+      case DataType::kTimestamp:
+        buffers[kValues] = builder.AddArray(c.ints());
+        break;
+      case DataType::kFloat64:
+        buffers[kValues] = builder.AddArray(c.doubles());
+        break;
+      case DataType::kBool:
+        buffers[kValues] = builder.AddArray(c.bools());
+        break;
+      case DataType::kString:
+        buffers[kOffsets] = builder.AddArray(c.offsets());
+        buffers[kChars] = builder.AddBuffer(c.chars());
+        break;
+      case DataType::kCategory: {
+        buffers[kCodes] = builder.AddArray(c.codes());
+        std::vector<uint64_t> offsets;
+        std::string chars;
+        DictionaryBuffers(c.dictionary(), &offsets, &chars);
+        entry["dictionary_size"] = uint64_t{c.dictionary().size()};
+        buffers[kDictionaryOffsets] = builder.AddArray(offsets);
+        buffers[kDictionaryChars] = builder.AddBuffer(chars);
+        break;
+      }
+    }
+    entry["buffers"] = std::move(buffers);
+    columns.push_back(std::move(entry));
+  }
+  footer["columns"] = std::move(columns);
+  WriteFileAtomic(path, builder.Finish(std::move(footer)));
+}
+
+namespace {
+
+struct BufferRef {
+  uint64_t offset = 0;
+  uint64_t length = 0;  // bytes in the file
+  uint64_t size = 0;    // bytes once decompressed
+  std::string sha256;
+};
+
+struct ColumnEntry {
+  Field field;
+  uint64_t null_count = 0;
+  uint64_t dictionary_size = 0;  // category only
+  // (role, index into OpenedFile::buffers), for each role BufferRoles lists.
+  std::vector<std::pair<std::string_view, size_t>> buffers;
+
+  size_t Buffer(std::string_view role) const {
+    for (const auto& [r, i] : buffers) {
+      if (r == role) return i;
+    }
+    return 0;  // Unreachable: ParseColumn checked every role is present.
+  }
+};
+
+// A file whose envelope and footer have been checked; column bytes not yet
+// read.
+struct OpenedFile {
+  explicit OpenedFile(const fs::path& path) : file(path) {}
+
+  MappedFile file;
+  int major = 0;
+  int minor = 0;
+  std::string checksum;
+  std::string created_by;
+  uint64_t rows = 0;
+  std::vector<BufferRef> buffers;
+  size_t line_numbers = 0;
+  std::vector<ColumnEntry> columns;
+
+  std::string Name() const { return file.path().string(); }
+};
+
+[[noreturn]] void Malformed(const fs::path& path, const std::string& what) {
+  ThrowInvalidArgument(path.string() +
+                       ": malformed columnar file footer: " + what);
+}
+
+// Typed getters that throw Malformed instead of nlohmann's exceptions.
+const Json& Member(const fs::path& path, const Json& obj, std::string_view key,
+                   const std::string& where) {
+  if (!obj.is_object()) Malformed(path, where + " is not an object");
+  auto it = obj.find(key);
+  if (it == obj.end())
+    Malformed(path, where + " has no \"" + std::string(key) + "\"");
+  return *it;
+}
+
+uint64_t GetUnsigned(const fs::path& path, const Json& obj,
+                     std::string_view key, const std::string& where) {
+  const Json& v = Member(path, obj, key, where);
+  if (!v.is_number_unsigned()) {
+    Malformed(path, where + ": \"" + std::string(key) +
+                        "\" is not a non-negative integer");
+  }
+  return v.get<uint64_t>();
+}
+
+std::string GetString(const fs::path& path, const Json& obj,
+                      std::string_view key, const std::string& where) {
+  const Json& v = Member(path, obj, key, where);
+  if (!v.is_string())
+    Malformed(path, where + ": \"" + std::string(key) + "\" is not a string");
+  return v.get<std::string>();
+}
+
+bool GetBool(const fs::path& path, const Json& obj, std::string_view key,
+             const std::string& where) {
+  const Json& v = Member(path, obj, key, where);
+  if (!v.is_boolean())
+    Malformed(path, where + ": \"" + std::string(key) + "\" is not a bool");
+  return v.get<bool>();
+}
+
+// a * b, or nullopt when it overflows.
+std::optional<uint64_t> CheckedMul(uint64_t a, uint64_t b) {
+  if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a)
+    return std::nullopt;
+  return a * b;
+}
+
+// Checks buffer `index` exists and decodes to `count` elements of `width`
+// bytes.
+size_t CheckBuffer(const OpenedFile& f, uint64_t index, uint64_t count,
+                   uint64_t width, const std::string& what) {
+  if (index >= f.buffers.size()) {
+    Malformed(f.file.path(), what + " refers to buffer " +
+                                 std::to_string(index) + " of " +
+                                 std::to_string(f.buffers.size()));
+  }
+  std::optional<uint64_t> expected = CheckedMul(count, width);
+  if (!expected || f.buffers[index].size != *expected) {
+    Malformed(f.file.path(), what + " decodes to " +
+                                 std::to_string(f.buffers[index].size) +
+                                 " bytes, expected " + std::to_string(count) +
+                                 " × " + std::to_string(width));
+  }
+  return static_cast<size_t>(index);
+}
+
+void ParseBuffers(OpenedFile* f, const Json& footer, uint64_t footer_offset) {
+  const fs::path& path = f->file.path();
+  const Json& list = Member(path, footer, "buffers", "footer");
+  if (!list.is_array()) Malformed(path, "\"buffers\" is not an array");
+  // The buffers tile the data region exactly, so every byte of the file is
+  // covered by a digest: a buffer's, or (header, footer, trailer) the
+  // envelope's.
+  uint64_t next = kHeaderSize;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string where = "buffer " + std::to_string(i);
+    BufferRef b;
+    b.offset = GetUnsigned(path, list[i], "offset", where);
+    b.length = GetUnsigned(path, list[i], "length", where);
+    b.size = GetUnsigned(path, list[i], "size", where);
+    b.sha256 = GetString(path, list[i], "sha256", where);
+    if (b.offset != next || b.length > footer_offset - next) {
+      Malformed(path, where + " at [" + std::to_string(b.offset) + ", +" +
+                          std::to_string(b.length) +
+                          ") does not follow the previous one at " +
+                          std::to_string(next) +
+                          " inside the data region ending at " +
+                          std::to_string(footer_offset));
+    }
+    if (b.size / kMaxZstdExpansion > b.length) {
+      Malformed(path, where + " claims " + std::to_string(b.size) +
+                          " bytes from " + std::to_string(b.length) +
+                          " compressed ones");
+    }
+    if (!IsSha256Hex(b.sha256))
+      Malformed(path, where + ": \"sha256\" is not a SHA-256");
+    next += b.length;
+    f->buffers.push_back(std::move(b));
+  }
+  if (next != footer_offset) {
+    Malformed(path, "the buffers end at " + std::to_string(next) +
+                        ", the footer starts at " +
+                        std::to_string(footer_offset));
+  }
+}
+
+ColumnEntry ParseColumn(const OpenedFile& f, const Json& j, size_t i) {
+  const fs::path& path = f.file.path();
+  std::string where = "column " + std::to_string(i);
+  ColumnEntry c;
+  c.field.name = GetString(path, j, "name", where);
+  where = "column '" + c.field.name + "'";
+  std::string type = GetString(path, j, "type", where);
+  std::optional<DataType> t = DataTypeFromName(type);
+  if (!t || DataTypeName(*t) != type)
+    Malformed(path, where + " has unknown type '" + type + "'");
+  c.field.type = *t;
+  std::string role = GetString(path, j, "role", where);
+  std::optional<ColumnRole> r = ColumnRoleFromName(role);
+  if (!r) Malformed(path, where + " has unknown role '" + role + "'");
+  c.field.role = *r;
+  c.field.nullable = GetBool(path, j, "nullable", where);
+  c.null_count = GetUnsigned(path, j, "null_count", where);
+  if (c.null_count > f.rows || (!c.field.nullable && c.null_count > 0)) {
+    Malformed(path, where + " has " + std::to_string(c.null_count) + " nulls");
+  }
+  if (c.field.type == DataType::kCategory) {
+    c.dictionary_size = GetUnsigned(path, j, "dictionary_size", where);
+    // Codes are int32.
+    if (c.dictionary_size > uint64_t{std::numeric_limits<int32_t>::max()} + 1) {
+      Malformed(path, where + " has a dictionary of " +
+                          std::to_string(c.dictionary_size));
+    }
+  }
+  const Json& buffers = Member(path, j, "buffers", where);
+  for (std::string_view role_name : BufferRoles(c.field.type)) {
+    std::string what = where + " " + std::string(role_name) + " buffer";
+    uint64_t index = GetUnsigned(path, buffers, role_name, where + " buffers");
+    uint64_t count = f.rows, width = 8;
+    if (role_name == kValidity) {
+      count = (f.rows + 63) / 64;
+    } else if (role_name == kValues) {
+      width = c.field.type == DataType::kBool ? 1 : 8;
+    } else if (role_name == kOffsets) {
+      count = f.rows + 1;
+    } else if (role_name == kCodes) {
+      width = 4;
+    } else if (role_name == kDictionaryOffsets) {
+      count = c.dictionary_size + 1;
+    } else {  // chars, dictionary_chars: any length
+      count = index < f.buffers.size() ? f.buffers[index].size : 0;
+      width = 1;
+    }
+    c.buffers.emplace_back(role_name,
+                           CheckBuffer(f, index, count, width, what));
+  }
+  return c;
+}
+
+OpenedFile OpenColumnarFile(const fs::path& path) {
+  OpenedFile f(path);
+  std::string_view bytes = f.file.view();
+  const std::string name = path.string();
+  if (bytes.size() < kMagicSize) {
+    // A prefix of the magic is a file cut short; anything else is some other
+    // file.
+    if (MagicView().starts_with(bytes)) {
+      ThrowDataLoss(name + ": truncated columnar file: " +
+                    std::to_string(bytes.size()) + " bytes");
+    }
+    ThrowInvalidArgument(name + ": not an mloop columnar file");
+  }
+  if (bytes.substr(0, kMagicSize) != MagicView()) {
+    ThrowInvalidArgument(name + ": not an mloop columnar file");
+  }
+  if (bytes.size() < kMinFileSize ||
+      bytes.substr(bytes.size() - kMagicSize) != MagicView()) {
+    ThrowDataLoss(name + ": truncated or corrupt columnar file: " +
+                  std::to_string(bytes.size()) + " bytes and no trailer");
+  }
+  const char* trailer = bytes.data() + bytes.size() - kTrailerSize;
+  uint64_t footer_length = GetU64(trailer);
+  if (footer_length > bytes.size() - kMinFileSize) {
+    ThrowDataLoss(name + ": corrupt columnar file: footer length " +
+                  std::to_string(footer_length) + " exceeds the file's " +
+                  std::to_string(bytes.size()) + " bytes");
+  }
+  uint64_t footer_offset = bytes.size() - kTrailerSize - footer_length;
+  std::string_view footer_text = bytes.substr(footer_offset, footer_length);
+  f.checksum = std::string(trailer + 8, kDigestHexSize);
+  if (EnvelopeDigest(bytes.substr(0, kHeaderSize), footer_text) != f.checksum) {
+    ThrowDataLoss(
+        name + ": corrupt columnar file: header or footer does not match its " +
+        "SHA-256");
+  }
+  // The version is trusted only now: a corrupt version byte is data_loss above,
+  // not a "newer version" below.
+  f.major = GetU16(bytes.data() + kMagicSize);
+  f.minor = GetU16(bytes.data() + kMagicSize + 2);
+  std::string version = std::to_string(f.major) + "." + std::to_string(f.minor);
+  std::string ours = std::to_string(kColumnarFormatMajor) + "." +
+                     std::to_string(kColumnarFormatMinor);
+  if (f.major > kColumnarFormatMajor) {
+    throw Error(ErrorCode::kFailedPrecondition,
+                name + ": columnar format version " + version +
+                    " is newer than this mloop reads (" + ours +
+                    "); upgrade mloop");
+  }
+  if (f.major < 1) {
+    ThrowInvalidArgument(name + ": unknown columnar format version " + version);
+  }
+
+  Json footer = Json::parse(footer_text, nullptr, /*allow_exceptions=*/false);
+  if (footer.is_discarded() || !footer.is_object())
+    Malformed(path, "not a JSON object");
+  if (GetString(path, footer, "codec", "footer") != kCodec) {
+    Malformed(path, "unknown codec '" +
+                        GetString(path, footer, "codec", "footer") + "'");
+  }
+  f.rows = GetUnsigned(path, footer, "rows", "footer");
+  if (auto it = footer.find("created_by");
+      it != footer.end() && it->is_string()) {
+    f.created_by = it->get<std::string>();
+  }
+  ParseBuffers(&f, footer, footer_offset);
+  f.line_numbers =
+      CheckBuffer(f, GetUnsigned(path, footer, "line_numbers", "footer"),
+                  f.rows, 8, "the line numbers buffer");
+  const Json& columns = Member(path, footer, "columns", "footer");
+  if (!columns.is_array()) Malformed(path, "\"columns\" is not an array");
+  std::unordered_set<std::string> names;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    f.columns.push_back(ParseColumn(f, columns[i], i));
+    if (!names.insert(f.columns.back().field.name).second) {
+      Malformed(path,
+                "two columns are named '" + f.columns.back().field.name + "'");
+    }
+  }
+  return f;
+}
+
+// Reads, verifies and decompresses buffers of one file.
+class BufferReader {
+ public:
+  explicit BufferReader(const OpenedFile& f) : f_(f) {
+    dctx_.reset(ZSTD_createDCtx());
+    if (!dctx_) ThrowInternal(f_.Name() + ": cannot create a zstd context");
+  }
+
+  // Decompresses buffer `index` into `dst`, which holds exactly its decoded
+  // size. `what` names it in errors ("column 'age' values buffer").
+  void Read(size_t index, void* dst, const std::string& what) {
+    const BufferRef& b = f_.buffers[index];
+    std::string_view stored = f_.file.view().substr(b.offset, b.length);
+    if (Sha256Hex(stored) != b.sha256) {
+      ThrowDataLoss(f_.Name() + ": " + what +
+                    " is corrupt: its bytes do not match their " + "SHA-256");
+    }
+    size_t n = ZSTD_decompressDCtx(dctx_.get(), dst, b.size, stored.data(),
+                                   stored.size());
+    if (ZSTD_isError(n) || n != b.size) {
+      ThrowDataLoss(
+          f_.Name() + ": " + what + " does not decompress to its " +
+          std::to_string(b.size) + " bytes" +
+          (ZSTD_isError(n) ? std::string(": ") + ZSTD_getErrorName(n) : ""));
+    }
+  }
+
+  template <typename T>
+  std::vector<T> ReadArray(size_t index, const std::string& what) {
+    std::vector<T> values(f_.buffers[index].size / sizeof(T));
+    Read(index, values.data(), what);
+    FromLittleEndian(&values);
+    return values;
+  }
+
+  std::string ReadBytes(size_t index, const std::string& what) {
+    std::string bytes(f_.buffers[index].size, '\0');
+    Read(index, bytes.data(), what);
+    return bytes;
+  }
+
+ private:
+  const OpenedFile& f_;
+  std::unique_ptr<ZSTD_DCtx, ZstdDCtxFree> dctx_;
+};
+
+// Offsets must start at 0, never decrease and end at the text's size.
+bool ValidOffsets(const std::vector<uint64_t>& offsets, uint64_t chars) {
+  if (offsets.empty() || offsets.front() != 0 || offsets.back() != chars)
+    return false;
+  for (size_t i = 1; i < offsets.size(); ++i) {
+    if (offsets[i] < offsets[i - 1]) return false;
+  }
+  return true;
+}
+
+Column ReadColumn(const OpenedFile& f, const ColumnEntry& c,
+                  BufferReader* reader) {
+  const std::string& name = c.field.name;
+  std::string where = "column '" + name + "' ";
+  auto bad = [&](const std::string& what) {
+    ThrowInvalidArgument(f.Name() + ": column '" + name + "': " + what);
+  };
+  Bitmap validity =
+      Bitmap::FromWords(reader->ReadArray<uint64_t>(c.Buffer(kValidity),
+                                                    where + "validity buffer"),
+                        f.rows);
+  if (f.rows - validity.CountSet() != c.null_count) {
+    bad("the validity bitmap has " +
+        std::to_string(f.rows - validity.CountSet()) +
+        " nulls, the footer says " + std::to_string(c.null_count));
+  }
+  switch (c.field.type) {
+    case DataType::kInt64:
+    case DataType::kDate:
+    case DataType::kTimestamp:
+      return Column::FromInts(name, c.field.type,
+                              reader->ReadArray<int64_t>(
+                                  c.Buffer(kValues), where + "values buffer"),
+                              std::move(validity));
+    case DataType::kFloat64:
+      return Column::FromDoubles(
+          name,
+          reader->ReadArray<double>(c.Buffer(kValues), where + "values buffer"),
+          std::move(validity));
+    case DataType::kBool: {
+      auto values = reader->ReadArray<uint8_t>(c.Buffer(kValues),
+                                               where + "values buffer");
+      for (uint8_t v : values) {
+        if (v > 1) bad("a bool value is " + std::to_string(v));
+      }
+      return Column::FromBools(name, std::move(values), std::move(validity));
+    }
+    case DataType::kString: {
+      auto offsets = reader->ReadArray<uint64_t>(c.Buffer(kOffsets),
+                                                 where + "offsets buffer");
+      std::string chars =
+          reader->ReadBytes(c.Buffer(kChars), where + "chars buffer");
+      if (!ValidOffsets(offsets, chars.size()))
+        bad("string offsets out of order or range");
+      return Column::FromStrings(name, std::move(offsets), std::move(chars),
+                                 std::move(validity));
+    }
+    case DataType::kCategory: {
+      auto codes =
+          reader->ReadArray<int32_t>(c.Buffer(kCodes), where + "codes buffer");
+      auto offsets = reader->ReadArray<uint64_t>(
+          c.Buffer(kDictionaryOffsets), where + "dictionary_offsets buffer");
+      std::string chars = reader->ReadBytes(c.Buffer(kDictionaryChars),
+                                            where + "dictionary_chars buffer");
+      if (!ValidOffsets(offsets, chars.size()))
+        bad("dictionary offsets out of order or range");
+      std::vector<std::string> dictionary;
+      dictionary.reserve(c.dictionary_size);
+      std::unordered_set<std::string_view> seen;
+      for (size_t i = 0; i + 1 < offsets.size(); ++i) {
+        std::string_view entry = std::string_view(chars).substr(
+            offsets[i], offsets[i + 1] - offsets[i]);
+        if (!seen.insert(entry).second) bad("dictionary entry repeated");
+        dictionary.emplace_back(entry);
+      }
+      for (size_t i = 0; i < codes.size(); ++i) {
+        // A null's slot holds 0, which may point past an empty dictionary.
+        uint64_t limit = validity.Get(i)
+                             ? dictionary.size()
+                             : std::max<size_t>(1, dictionary.size());
+        if (codes[i] < 0 || static_cast<uint64_t>(codes[i]) >= limit) {
+          bad("row " + std::to_string(i) + " has code " +
+              std::to_string(codes[i]) + " outside the dictionary of " +
+              std::to_string(dictionary.size()));
+        }
+      }
+      return Column::FromCategory(name, std::move(codes), std::move(dictionary),
+                                  std::move(validity));
+    }
+  }
+  ThrowInternal(f.Name() + ": column '" + name + "' of an unhandled type");
+}
+
+}  // namespace
+
+Table ReadColumnarFile(const fs::path& path,
+                       const ColumnarReadOptions& options) {
+  OpenedFile f = OpenColumnarFile(path);
+  std::vector<size_t> selected;
+  if (options.columns) {
+    std::unordered_set<std::string_view> asked;
+    for (const std::string& name : *options.columns) {
+      if (!asked.insert(name).second) {
+        ThrowInvalidArgument(f.Name() + ": column '" + name +
+                             "' is asked for twice");
+      }
+      size_t i = 0;
+      while (i < f.columns.size() && f.columns[i].field.name != name) ++i;
+      if (i == f.columns.size()) {
+        std::string have;
+        for (const ColumnEntry& c : f.columns)
+          have += (have.empty() ? "" : ", ") + c.field.name;
+        ThrowInvalidArgument(f.Name() + ": no column '" + name +
+                             "' (the file has: " + have + ")");
+      }
+      selected.push_back(i);
+    }
+  } else {
+    for (size_t i = 0; i < f.columns.size(); ++i) selected.push_back(i);
+  }
+
+  BufferReader reader(f);
+  Table table;
+  table.set_line_numbers(
+      reader.ReadArray<int64_t>(f.line_numbers, "line numbers buffer"));
+  for (size_t i : selected)
+    table.AddColumn(ReadColumn(f, f.columns[i], &reader));
+  return table;
+}
+
+ColumnarFileInfo ReadColumnarFileInfo(const fs::path& path) {
+  OpenedFile f = OpenColumnarFile(path);
+  ColumnarFileInfo info;
+  info.format_major = f.major;
+  info.format_minor = f.minor;
+  info.rows = f.rows;
+  info.file_bytes = f.file.view().size();
+  info.checksum = f.checksum;
+  info.created_by = f.created_by;
+  for (const ColumnEntry& c : f.columns) {
+    info.schema.Add(c.field);
+    ColumnarColumnInfo ci;
+    ci.name = c.field.name;
+    ci.null_count = c.null_count;
+    for (const auto& [role, index] : c.buffers) {
+      ci.compressed_bytes += f.buffers[index].length;
+      ci.uncompressed_bytes += f.buffers[index].size;
+    }
+    info.columns.push_back(std::move(ci));
+  }
+  return info;
+}
+
+}  // namespace mloop::table
