@@ -1,0 +1,414 @@
+#include "store/sqlite_metadata_store.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "store/internal/test_support.h"
+
+namespace mloop::store {
+namespace {
+
+using namespace std::string_literals;
+using testing::CatchError;
+using testing::Contains;
+using testing::TempDir;
+
+class SqliteMetadataStoreTest : public ::testing::Test {
+ protected:
+  std::filesystem::path DbPath() const { return dir_.path() / "mloop.db"; }
+
+  int64_t Count(MetadataStore& db, const std::string& table) {
+    return AsInt64(db.Query("SELECT COUNT(*) FROM " + table)[0][0]);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(SqliteMetadataStoreTest, SetsUpWalNormalSyncAndForeignKeys) {
+  SqliteMetadataStore db(DbPath());
+  EXPECT_EQ(AsText(db.Query("PRAGMA journal_mode")[0][0]), "wal");
+  EXPECT_EQ(AsInt64(db.Query("PRAGMA synchronous")[0][0]), 1) << "1 is NORMAL";
+  EXPECT_EQ(AsInt64(db.Query("PRAGMA foreign_keys")[0][0]), 1);
+  EXPECT_EQ(db.dialect(), SqlDialect::kSqlite);
+  EXPECT_EQ(db.url(), "sqlite:" + DbPath().string());
+}
+
+TEST_F(SqliteMetadataStoreTest, BindsAndReadsBackEveryValueType) {
+  SqliteMetadataStore db(DbPath());
+  // Columns without a declared type keep each value's own type.
+  db.Exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v)");
+  const std::vector<Value> values = {
+      Null(),
+      int64_t{0},
+      std::numeric_limits<int64_t>::min(),
+      std::numeric_limits<int64_t>::max(),
+      -0.5,
+      1e300,
+      std::string(),
+      "plain text",
+      "ünïcødé ✓",
+      "text with a \0 NUL inside"s,
+      Blob{},
+      Blob{"\0\1\2\0\xff"s},
+      Blob{std::string(100000, '\0')},
+  };
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(db.Exec("INSERT INTO t (id, v) VALUES (?, ?)",
+                      {static_cast<int64_t>(i), values[i]}),
+              1);
+  }
+  std::vector<Row> rows = db.Query("SELECT id, v FROM t ORDER BY id");
+  ASSERT_EQ(rows.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(rows[i][1], values[i])
+        << "value " << i << " came back as " << ValueTypeName(rows[i][1]);
+  }
+
+  // NULL parameters compare as NULL: the IS operator finds the row, = does not.
+  EXPECT_EQ(db.Query("SELECT id FROM t WHERE v IS ?", {Null()}).size(), 1u);
+  EXPECT_EQ(db.Query("SELECT id FROM t WHERE v = ?", {Null()}).size(), 0u);
+  // A blob and a text of the same bytes are different values.
+  EXPECT_EQ(
+      db.Query("SELECT id FROM t WHERE v = ?", {Blob{"plain text"}}).size(),
+      0u);
+  std::optional<Row> row =
+      db.QueryRow("SELECT id FROM t WHERE v = ?", {Blob{"\0\1\2\0\xff"s}});
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(AsInt64((*row)[0]), 11);
+  EXPECT_FALSE(
+      db.QueryRow("SELECT id FROM t WHERE id = ?", {int64_t{999}}).has_value());
+}
+
+TEST_F(SqliteMetadataStoreTest, ExecReportsChangedRows) {
+  SqliteMetadataStore db(DbPath());
+  EXPECT_EQ(db.Exec("CREATE TABLE t (x BIGINT)"), 0);
+  EXPECT_EQ(db.Exec("INSERT INTO t VALUES (1), (2), (3)"), 3);
+  EXPECT_EQ(db.Exec("UPDATE t SET x = x + 10 WHERE x >= ?", {int64_t{2}}), 2);
+  EXPECT_EQ(db.Exec("CREATE INDEX t_x ON t (x)"), 0) << "DDL changes no rows";
+  EXPECT_EQ(db.Exec("DELETE FROM t WHERE x > 100"), 0);
+  EXPECT_EQ(db.Exec("DELETE FROM t"), 3);
+}
+
+TEST_F(SqliteMetadataStoreTest, InsertReturningIdGivesTheNewRowsId) {
+  SqliteMetadataStore db(DbPath());
+  db.Exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
+  EXPECT_EQ(db.InsertReturningId(
+                "INSERT INTO runs (name) VALUES (?) RETURNING id", {"a"}),
+            1);
+  EXPECT_EQ(db.InsertReturningId(
+                "INSERT INTO runs (name) VALUES (?) RETURNING id", {"b"}),
+            2);
+  Error e = CatchError(
+      [&] { db.InsertReturningId("INSERT INTO runs (name) VALUES ('c')"); });
+  EXPECT_EQ(e.code(), ErrorCode::kInternal);
+  EXPECT_TRUE(Contains(e.message(), "got 0 rows")) << e.message();
+}
+
+TEST_F(SqliteMetadataStoreTest, TransactionCommitsAllRows) {
+  SqliteMetadataStore db(DbPath());
+  db.Exec("CREATE TABLE t (x BIGINT)");
+  db.InTransaction([&] {
+    for (int64_t i = 0; i < 10; ++i) db.Exec("INSERT INTO t VALUES (?)", {i});
+  });
+  SqliteMetadataStore other(DbPath());
+  EXPECT_EQ(Count(other, "t"), 10);
+}
+
+TEST_F(SqliteMetadataStoreTest, ExceptionInsideTransactionRollsBackAllRows) {
+  SqliteMetadataStore db(DbPath());
+  db.Exec("CREATE TABLE t (x BIGINT)");
+  db.Exec("INSERT INTO t VALUES (-1)");
+  EXPECT_THROW(db.InTransaction([&] {
+    for (int64_t i = 0; i < 10; ++i) db.Exec("INSERT INTO t VALUES (?)", {i});
+    db.Exec("UPDATE t SET x = 100");
+    throw std::runtime_error("stop");
+  }),
+               std::runtime_error)
+      << "the body's exception propagates unchanged";
+  EXPECT_EQ(Count(db, "t"), 1);
+  EXPECT_EQ(AsInt64(db.Query("SELECT x FROM t")[0][0]), -1);
+
+  // An Error from a statement rolls back too, and the store is usable
+  // afterwards.
+  db.Exec("CREATE TABLE u (k TEXT PRIMARY KEY)");
+  Error e = CatchError([&] {
+    db.InTransaction([&] {
+      db.Exec("INSERT INTO u VALUES ('a')");
+      db.Exec("INSERT INTO u VALUES ('a')");
+    });
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Count(db, "u"), 0);
+  db.InTransaction([&] { db.Exec("INSERT INTO u VALUES ('a')"); });
+  EXPECT_EQ(Count(db, "u"), 1);
+}
+
+TEST_F(SqliteMetadataStoreTest, NestedTransactionJoinsTheOuterOne) {
+  SqliteMetadataStore db(DbPath());
+  db.Exec("CREATE TABLE t (x BIGINT)");
+  SqliteMetadataStore observer(DbPath());
+  db.InTransaction([&] {
+    db.Exec("INSERT INTO t VALUES (1)");
+    db.InTransaction([&] { db.Exec("INSERT INTO t VALUES (2)"); });
+    EXPECT_EQ(Count(db, "t"), 2);
+    EXPECT_EQ(Count(observer, "t"), 0)
+        << "nothing is committed before the outer end";
+  });
+  EXPECT_EQ(Count(observer, "t"), 2);
+
+  // An exception escaping the outermost body undoes the nested body's rows too.
+  EXPECT_THROW(db.InTransaction([&] {
+    db.InTransaction([&] { db.Exec("INSERT INTO t VALUES (3)"); });
+    throw std::runtime_error("outer fails");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(Count(db, "t"), 2);
+
+  // A nested failure that the outer body catches undoes only the nested rows.
+  db.InTransaction([&] {
+    db.Exec("INSERT INTO t VALUES (4)");
+    EXPECT_THROW(db.InTransaction([&] {
+      db.Exec("INSERT INTO t VALUES (5)");
+      db.InTransaction([&] { db.Exec("INSERT INTO t VALUES (6)"); });
+      throw std::runtime_error("inner fails");
+    }),
+                 std::runtime_error);
+    db.Exec("INSERT INTO t VALUES (7)");
+  });
+  std::vector<Row> rows = db.Query("SELECT x FROM t ORDER BY x");
+  std::vector<int64_t> xs;
+  for (const Row& r : rows) xs.push_back(AsInt64(r[0]));
+  EXPECT_EQ(xs, (std::vector<int64_t>{1, 2, 4, 7}));
+}
+
+TEST_F(SqliteMetadataStoreTest, ConstraintViolationsMapToErrorCodes) {
+  SqliteMetadataStore db(DbPath());
+  db.Exec(
+      "CREATE TABLE parent (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+  db.Exec(
+      "CREATE TABLE child (parent_id BIGINT NOT NULL REFERENCES parent (id))");
+  db.Exec("INSERT INTO parent VALUES (1, 'adult')");
+
+  Error unique = CatchError(
+      [&] { db.Exec("INSERT INTO parent VALUES (2, ?)", {"adult"}); });
+  EXPECT_EQ(unique.code(), ErrorCode::kAlreadyExists);
+  EXPECT_TRUE(
+      Contains(unique.message(), "UNIQUE constraint failed: parent.name"))
+      << unique.message();
+  EXPECT_TRUE(Contains(unique.message(), "INSERT INTO parent"))
+      << unique.message();
+  EXPECT_TRUE(Contains(unique.message(), DbPath().string()))
+      << unique.message();
+
+  Error primary =
+      CatchError([&] { db.Exec("INSERT INTO parent VALUES (1, 'other')"); });
+  EXPECT_EQ(primary.code(), ErrorCode::kAlreadyExists);
+
+  Error not_null = CatchError(
+      [&] { db.Exec("INSERT INTO parent VALUES (3, ?)", {Null()}); });
+  EXPECT_EQ(not_null.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Contains(not_null.message(), "NOT NULL")) << not_null.message();
+
+  Error foreign = CatchError([&] { db.Exec("INSERT INTO child VALUES (42)"); });
+  EXPECT_EQ(foreign.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Contains(foreign.message(), "FOREIGN KEY")) << foreign.message();
+}
+
+TEST_F(SqliteMetadataStoreTest, ProgrammingErrorsAreInternalAndNameTheSql) {
+  SqliteMetadataStore db(DbPath());
+  Error syntax = CatchError([&] { db.Exec("SELEKT 1"); });
+  EXPECT_EQ(syntax.code(), ErrorCode::kInternal);
+  EXPECT_TRUE(Contains(syntax.message(), "SELEKT 1")) << syntax.message();
+  EXPECT_TRUE(Contains(syntax.message(), "prepare")) << syntax.message();
+
+  Error table = CatchError([&] { db.Query("SELECT * FROM missing"); });
+  EXPECT_EQ(table.code(), ErrorCode::kInternal);
+  EXPECT_TRUE(Contains(table.message(), "no such table: missing"))
+      << table.message();
+
+  Error params = CatchError([&] { db.Query("SELECT ?, ?", {int64_t{1}}); });
+  EXPECT_EQ(params.code(), ErrorCode::kInternal);
+  EXPECT_TRUE(Contains(params.message(), "has 2 parameters, 1 were given"))
+      << params.message();
+
+  Error two = CatchError([&] { db.Exec("SELECT 1; SELECT 2"); });
+  EXPECT_EQ(two.code(), ErrorCode::kInternal);
+  EXPECT_TRUE(Contains(two.message(), "more than one statement"))
+      << two.message();
+
+  // A trailing semicolon is one statement.
+  EXPECT_EQ(AsInt64(db.Query("SELECT 5;  ")[0][0]), 5);
+}
+
+TEST_F(SqliteMetadataStoreTest, MissingFileIsNotFoundWhenNotCreating) {
+  SqliteOptions options;
+  options.create_if_missing = false;
+  Error e = CatchError([&] { SqliteMetadataStore db(DbPath(), options); });
+  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(Contains(e.message(), DbPath().string())) << e.message();
+  EXPECT_FALSE(std::filesystem::exists(DbPath()));
+}
+
+TEST_F(SqliteMetadataStoreTest, MissingFolderIsFailedPrecondition) {
+  std::filesystem::path path = dir_.path() / "no" / "such" / "folder" / "x.db";
+  Error e = CatchError([&] { SqliteMetadataStore db(path); });
+  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(Contains(e.message(), path.string())) << e.message();
+}
+
+TEST_F(SqliteMetadataStoreTest, FileThatIsNotADatabaseIsDataLoss) {
+  {
+    std::ofstream out(DbPath(), std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  Error e = CatchError([&] { SqliteMetadataStore db(DbPath()); });
+  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
+  EXPECT_TRUE(Contains(e.message(), "not a database")) << e.message();
+  EXPECT_TRUE(Contains(e.message(), DbPath().string())) << e.message();
+}
+
+TEST_F(SqliteMetadataStoreTest, WriterWaitingPastTheBusyTimeoutIsUnavailable) {
+  SqliteMetadataStore holder(DbPath());
+  holder.Exec("CREATE TABLE t (x BIGINT)");
+  SqliteOptions impatient;
+  impatient.busy_timeout = std::chrono::milliseconds(100);
+  SqliteMetadataStore waiter(DbPath(), impatient);
+  holder.InTransaction([&] {
+    holder.Exec("INSERT INTO t VALUES (1)");
+    Error e = CatchError([&] {
+      waiter.InTransaction([&] { waiter.Exec("INSERT INTO t VALUES (2)"); });
+    });
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+    EXPECT_TRUE(Contains(e.message(), "BEGIN IMMEDIATE")) << e.message();
+    EXPECT_TRUE(Contains(e.message(), "busy timeout")) << e.message();
+    // Readers are not blocked by the writer (WAL).
+    EXPECT_EQ(Count(waiter, "t"), 0);
+  });
+  EXPECT_EQ(Count(waiter, "t"), 1);
+}
+
+// One read-modify-write transaction that bumps the counter and logs the value
+// it saw, then one write outside any transaction. A lost update or a failed
+// write would show in the final counts.
+void Bump(MetadataStore& db, int64_t worker) {
+  db.InTransaction([&] {
+    int64_t n = AsInt64(db.Query("SELECT n FROM counter")[0][0]);
+    db.Exec("UPDATE counter SET n = ?", {n + 1});
+    db.Exec("INSERT INTO log (worker, seen) VALUES (?, ?)", {worker, n});
+  });
+  db.Exec("INSERT INTO solo (worker) VALUES (?)", {worker});
+}
+
+void CreateCounterTables(MetadataStore& db) {
+  db.InTransaction([&] {
+    db.Exec("CREATE TABLE counter (n BIGINT NOT NULL)");
+    db.Exec("INSERT INTO counter VALUES (0)");
+    db.Exec(
+        "CREATE TABLE log (worker BIGINT NOT NULL, seen BIGINT NOT NULL "
+        "UNIQUE)");
+    db.Exec("CREATE TABLE solo (worker BIGINT NOT NULL)");
+  });
+}
+
+TEST_F(SqliteMetadataStoreTest,
+       ConcurrentWritersFromThreadsAndProcessesAllSucceed) {
+  constexpr int kThreads = 4;
+  constexpr int kProcesses = 2;
+  constexpr int kTransactions = 200;
+  {
+    SqliteMetadataStore db(DbPath());
+    CreateCounterTables(db);
+  }
+
+  // Children start first so that they run alongside the threads. Each opens its
+  // own connection after the fork and leaves with _exit, running no test
+  // machinery.
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0) << "fork failed";
+    if (pid == 0) {
+      int status = 0;
+      try {
+        SqliteMetadataStore db(DbPath());
+        for (int i = 0; i < kTransactions; ++i) Bump(db, 100 + p);
+      } catch (...) {
+        status = 1;
+      }
+      ::_exit(status);
+    }
+    children.push_back(pid);
+  }
+
+  std::atomic<int> failures{0};
+  std::vector<std::string> messages(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        SqliteMetadataStore db(DbPath());
+        for (int i = 0; i < kTransactions; ++i) Bump(db, t);
+      } catch (const std::exception& e) {
+        ++failures;
+        messages[t] = e.what();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "a child process failed its transactions";
+  }
+  EXPECT_EQ(failures.load(), 0);
+  for (const std::string& m : messages) EXPECT_EQ(m, "");
+
+  SqliteMetadataStore db(DbPath());
+  const int64_t total = (kThreads + kProcesses) * kTransactions;
+  EXPECT_EQ(AsInt64(db.Query("SELECT n FROM counter")[0][0]), total);
+  EXPECT_EQ(Count(db, "log"), total);
+  EXPECT_EQ(Count(db, "solo"), total);
+  for (int64_t worker : {0, 1, 2, 3, 100, 101}) {
+    EXPECT_EQ(AsInt64(db.Query("SELECT COUNT(*) FROM log WHERE worker = ?",
+                               {worker})[0][0]),
+              kTransactions)
+        << "worker " << worker;
+  }
+}
+
+TEST_F(SqliteMetadataStoreTest, OneStoreSharedByThreadsSerializesTransactions) {
+  SqliteMetadataStore db(DbPath());
+  CreateCounterTables(db);
+  constexpr int kThreads = 4;
+  constexpr int kTransactions = 100;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        for (int i = 0; i < kTransactions; ++i) Bump(db, t);
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(AsInt64(db.Query("SELECT n FROM counter")[0][0]),
+            kThreads * kTransactions);
+}
+
+}  // namespace
+}  // namespace mloop::store
