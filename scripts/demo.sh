@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mloop=${1:-$root/build/src/cli/mloop}
-datasets=${MLOOP_DATASETS_DIR:-$root/../shared/datasets}
+datasets=$(realpath "${MLOOP_DATASETS_DIR:-$root/../shared/datasets}")
 workspace=$root/build/demo-workspace
 
 adult_names=age,workclass,fnlwgt,education,education_num,marital_status,occupation,relationship,race,sex,capital_gain,capital_loss,hours_per_week,native_country,income

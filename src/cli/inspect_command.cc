@@ -117,13 +117,13 @@ std::string Summary(const Json& col) {
     return "true " + FormatNumber(get("true_count"));
   }
   if (!get("min").is_null()) {
-    out = "min " + FormatNumber(col.contains("min_text") ? col["min_text"] : get("min")) +
-          "  max " + FormatNumber(col.contains("max_text") ? col["max_text"] : get("max"));
-    if (!get("mean").is_null() && !col.contains("min_text")) {
+    out = "min " + FormatNumber(col.contains("min_iso") ? col["min_iso"] : get("min")) +
+          "  max " + FormatNumber(col.contains("max_iso") ? col["max_iso"] : get("max"));
+    if (!get("mean").is_null() && !col.contains("min_iso")) {
       out += "  mean " + FormatNumber(get("mean")) + "  std " + FormatNumber(get("std"));
     }
     if (col.contains("quantiles") && col["quantiles"].contains("p50") &&
-        !col.contains("min_text")) {
+        !col.contains("min_iso")) {
       out += "  p50 " + FormatNumber(col["quantiles"]["p50"]);
     }
   }
@@ -186,6 +186,8 @@ int RunInspect(const GlobalOptions& global, const InspectArgs& a) {
                 {"type", table::DataTypeName(table.column(c).type())},
                 {"nulls", table.column(c).null_count()}};
     for (const auto& [k, v] : profile_json["columns"][c].items()) {
+      // The sketches' raw state is for merging stored profiles, not for reading.
+      if (k == "sketches") continue;
       if (!col.contains(k)) col[k] = v;
     }
     doc["columns"].push_back(std::move(col));
