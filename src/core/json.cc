@@ -3,6 +3,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/file.h"
@@ -37,18 +39,28 @@ namespace {
 
 Json ScalarToJson(const YAML::Node& node) {
   const std::string& s = node.Scalar();
-  if (node.Tag() == "!") return s;  // Quoted: always a string.
+  // Quoted ("!") or tagged !!str: always a string.
+  if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") return s;
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
   int64_t i;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
   if (ec == std::errc() && p == s.data() + s.size()) return i;
-  double d;
-  auto [p2, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (ec2 == std::errc() && p2 == s.data() + s.size()) return d;
+  uint64_t u;  // Above int64's range, e.g. a 64-bit seed.
+  auto [pu, ecu] = std::from_chars(s.data(), s.data() + s.size(), u);
+  if (ecu == std::errc() && pu == s.data() + s.size()) return u;
+  // from_chars also reads "nan", "inf" and "infinity", which YAML spells .nan and .inf:
+  // only text that starts like a number is one.
+  size_t digit = s[0] == '-' ? 1 : 0;
+  if (digit < s.size() && ((s[digit] >= '0' && s[digit] <= '9') || s[digit] == '.')) {
+    double d;
+    auto [p2, ec2] = std::from_chars(s.data(), s.data() + s.size(), d);
+    if (ec2 == std::errc() && p2 == s.data() + s.size()) return d;
+  }
   if (s == ".inf" || s == ".Inf") return std::numeric_limits<double>::infinity();
   if (s == "-.inf" || s == "-.Inf") return -std::numeric_limits<double>::infinity();
+  if (s == ".nan" || s == ".NaN") return std::numeric_limits<double>::quiet_NaN();
   return s;
 }
 
@@ -115,9 +127,18 @@ void EmitJson(YAML::Emitter& out, const Json& doc) {
     case Json::value_t::number_unsigned:
       out << doc.get<uint64_t>();
       break;
-    case Json::value_t::number_float:
-      out << doc.dump();
+    case Json::value_t::number_float: {
+      // dump() writes null for a NaN or an infinity; YAML has words for them.
+      double d = doc.get<double>();
+      if (std::isnan(d)) {
+        out << ".nan";
+      } else if (std::isinf(d)) {
+        out << (d > 0 ? ".inf" : "-.inf");
+      } else {
+        out << doc.dump();
+      }
       break;
+    }
     default:
       out << YAML::Null;
   }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <string>
 
 namespace mloop {
@@ -53,26 +54,51 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
     fn(0);
     return;
   }
-  std::atomic<size_t> next{0};
-  std::exception_ptr first_error;
-  std::mutex error_mu;
-  auto drain = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) {
+  // Shared with the helpers, which may start only after this call has returned: when
+  // ParallelFor runs inside a pool task, every worker can be busy. So the caller waits
+  // for the helpers that started, not for the queued ones; a helper that starts after
+  // `closed` is set leaves at once, without touching `fn`.
+  struct State {
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    std::condition_variable idle;
+    size_t active = 0;
+    bool closed = false;
+    std::exception_ptr first_error;
+  };
+  auto state = std::make_shared<State>();
+  auto drain = [state, n, &fn] {
+    for (size_t i; (i = state->next.fetch_add(1)) < n;) {
       try {
         fn(i);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (!first_error) first_error = std::current_exception();
+        std::lock_guard<std::mutex> lock(state->mu);
+        if (!state->first_error) state->first_error = std::current_exception();
       }
     }
   };
   size_t helpers = std::min(workers_.size(), n - 1);
-  std::vector<std::future<void>> futures;
-  futures.reserve(helpers);
-  for (size_t i = 0; i < helpers; ++i) futures.push_back(Submit(drain));
+  for (size_t h = 0; h < helpers; ++h) {
+    // The future is dropped on purpose: helpers report through `state`.
+    (void)Submit([state, drain] {
+      {
+        std::lock_guard<std::mutex> lock(state->mu);
+        if (state->closed) return;
+        ++state->active;
+      }
+      drain();
+      {
+        std::lock_guard<std::mutex> lock(state->mu);
+        --state->active;
+      }
+      state->idle.notify_all();
+    });
+  }
   drain();
-  for (auto& f : futures) f.get();
-  if (first_error) std::rethrow_exception(first_error);
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->closed = true;
+  state->idle.wait(lock, [&] { return state->active == 0; });
+  if (state->first_error) std::rethrow_exception(state->first_error);
 }
 
 ThreadPool& ThreadPool::Default() {

@@ -123,7 +123,10 @@ void Column::AppendNull() {
 }
 
 int32_t Column::LookupOrAddCode(std::string_view v) {
-  if (!code_index_ || code_index_->map.size() != dictionary_.size()) {
+  // A copy shares the index with its original; whichever appends first builds its
+  // own, so two copies (possibly on two threads) never use one map.
+  if (!code_index_ || code_index_.use_count() > 1 ||
+      code_index_->map.size() != dictionary_.size()) {
     code_index_ = std::make_shared<CodeIndex>();
     for (size_t i = 0; i < dictionary_.size(); ++i) {
       code_index_->map.emplace(dictionary_[i], static_cast<int32_t>(i));
@@ -172,6 +175,12 @@ void Column::AppendFrom(const Column& other, size_t i) {
 }
 
 void Column::AppendColumn(const Column& other) {
+  if (&other == this) {
+    // The loops below read `other` while they grow this column's buffers.
+    const Column copy = other;
+    AppendColumn(copy);
+    return;
+  }
   if (other.type_ != type_) {
     ThrowInternal("AppendColumn: column '" + name_ + "' is " +
                   std::string(DataTypeName(type_)) + ", the appended one " +
