@@ -12,14 +12,11 @@
 // once.
 //
 // Errors (mloop::Error):
-//   invalid_argument  `digest` is not 64 lowercase hex characters; a source
-//   file to
-//                     put is a directory; a destination cannot be created.
-//   not_found         no artifact with that digest; a source file does not
-//   exist. data_loss         the stored bytes do not hash to their digest
-//   (changed or
-//                     truncated on disk), named by digest and location; an I/O
-//                     error.
+//   invalid_argument  `digest` is not 64 lowercase hex characters; a source file to put is
+//                     a directory; a destination cannot be created.
+//   not_found         no artifact with that digest; a source file does not exist.
+//   data_loss         the stored bytes do not hash to their digest (changed or truncated
+//                     on disk), named by digest and location; an I/O error.
 //   unavailable       a remote store could not be reached.
 #ifndef MLOOP_STORE_ARTIFACT_STORE_H_
 #define MLOOP_STORE_ARTIFACT_STORE_H_

@@ -1,13 +1,10 @@
 // LocalArtifactStore is the ArtifactStore in a local folder, the default store
 // of a workspace (.mloop/artifacts). Layout under its root:
 //
-//   sha256/ab/cdef...   the artifact whose digest is "abcdef..." (64 hex
-//   characters:
-//                       the first two name the folder, the other 62 the file),
-//                       read-only
-//   tmp/                files being written; a leftover here is from a crashed
-//   write
-//                       and is safe to delete when no mloop command is running
+//   sha256/ab/cdef...   the artifact whose digest is "abcdef..." (64 hex characters: the
+//                       first two name the folder, the other 62 the file), read-only
+//   tmp/                files being written; a leftover here is from a crashed write and
+//                       is safe to delete when no mloop command is running
 //
 // A write goes to a unique file in tmp/, is fsynced, renamed into sha256/ and
 // the folder is fsynced, so a reader or a crash never leaves a partial artifact

@@ -1,72 +1,51 @@
-// MetadataStore is the interface to the database that holds all of mloop's
-// metadata: datasets, runs, models, and the workspace itself. It is a small
-// SQL-level interface over the subset of SQL that SQLite and PostgreSQL share,
-// so that modules write their queries once and a workspace can move from the
-// embedded SQLite database (SqliteMetadataStore) to PostgreSQL without changing
-// callers.
+// MetadataStore is the interface to the database that holds all of mloop's metadata:
+// datasets, runs, models, and the workspace itself. It is a small SQL-level interface over
+// the subset of SQL that SQLite and PostgreSQL share, so that modules write their queries
+// once and a workspace can move from the embedded SQLite database (SqliteMetadataStore) to
+// PostgreSQL without changing callers.
 //
-// Thread-safety is up to each implementation; SqliteMetadataStore documents its
-// own.
+// Thread-safety is up to each implementation; SqliteMetadataStore documents its own.
 //
-// Errors (mloop::Error), each naming the statement or operation and the
-// database:
-//   invalid_argument     a value breaks a constraint other than uniqueness (NOT
-//   NULL,
-//                        CHECK, FOREIGN KEY) or has the wrong type for its
-//                        column.
+// Errors (mloop::Error), each naming the statement or operation and the database:
+//   invalid_argument     a value breaks a constraint other than uniqueness (NOT NULL,
+//                        CHECK, FOREIGN KEY) or has the wrong type for its column.
 //   already_exists       a UNIQUE or PRIMARY KEY constraint was violated.
-//   not_found            the database to open does not exist (when not creating
-//   it). failed_precondition  the database's schema is newer than this mloop
-//   knows, or the
-//                        database cannot be opened or written (permissions,
-//                        read-only).
-//   data_loss            the database file is corrupt, not a database, or an
-//   I/O error
+//   not_found            the database to open does not exist (when not creating it).
+//   failed_precondition  the database's schema is newer than this mloop knows, or the
+//                        database cannot be opened or written (permissions, read-only).
+//   data_loss            the database file is corrupt, not a database, or an I/O error
 //                        happened.
-//   unavailable          the database stayed locked by other writers for longer
-//   than
-//                        the busy timeout, or the disk is full; retrying may
-//                        help.
-//   internal             a bug: malformed SQL, a wrong number of parameters,
-//   reading a
+//   unavailable          the database stayed locked by other writers for longer than the
+//                        busy timeout, or the disk is full; retrying may help.
+//   internal             a bug: malformed SQL, a wrong number of parameters, reading a
 //                        cell as the wrong type.
 //
 // SQL written for this interface:
-//   - Parameters are positional `?` placeholders, bound in order from `params`.
-//   A
-//     PostgreSQL implementation rewrites them to `$1, $2, ...`, so `?` must not
-//     appear anywhere else (not inside string literals; use a parameter
-//     instead), and the
-//     `?NNN`, `:name`, `@name` and `$name` forms are not allowed.
+//   - Parameters are positional `?` placeholders, bound in order from `params`. A
+//     PostgreSQL implementation rewrites them to `$1, $2, ...`, so `?` must not appear
+//     anywhere else (not inside string literals; use a parameter instead), and the `?NNN`,
+//     `:name`, `@name` and `$name` forms are not allowed.
 //   - One statement per call.
-//   - Types: BIGINT for integers, DOUBLE PRECISION for floats, TEXT for text;
-//   blobs
-//     are BLOB in SQLite and BYTEA in PostgreSQL, so a migration that creates a
-//     blob column is written per dialect (see dialect()).
-//   - New rows' ids come back with `INSERT ... RETURNING id`
-//   (InsertReturningId), which
+//   - Types: BIGINT for integers, DOUBLE PRECISION for floats, TEXT for text; blobs are
+//     BLOB in SQLite and BYTEA in PostgreSQL, so a migration that creates a blob column is
+//     written per dialect (see dialect()).
+//   - New rows' ids come back with `INSERT ... RETURNING id` (InsertReturningId), which
 //     both databases support; there is no "last insert id".
 //
-// Schema format versioning. The schema version of a database is the number of
-// the last migration applied to it (schema_migrations holds one row per applied
-// migration: version, name, applied_at). The rule:
-//   - Every change to the schema (a table, column, index or constraint added,
-//   changed
-//     or dropped, or existing rows rewritten) is a new migration appended to
-//     the list in migrations.cc with the next version number. This bumps the
-//     schema version.
-//   - A migration that has been released is never edited or removed: databases
-//   out
-//     there have already applied it.
-//   - Changes that need no schema change (a new query, a new value in a TEXT
-//   column
-//     that old binaries tolerate) do not bump the version.
-//   - Migrate() upgrades an older database in place. A binary refuses a
-//   database whose
-//     schema version is newer than its own latest migration
-//     (failed_precondition), because it cannot know what the newer migrations
-//     changed. There is no "compatible minor version": downgrading mloop means
-//     restoring a backup.
+// Schema format versioning. The schema version of a database is the number of the last
+// migration applied to it (schema_migrations holds one row per applied migration: version,
+// name, applied_at). The rule:
+//   - Every change to the schema (a table, column, index or constraint added, changed or
+//     dropped, or existing rows rewritten) is a new migration appended to the list in
+//     migrations.cc with the next version number. This bumps the schema version.
+//   - A migration that has been released is never edited or removed: databases out there
+//     have already applied it.
+//   - Changes that need no schema change (a new query, a new value in a TEXT column that
+//     old binaries tolerate) do not bump the version.
+//   - Migrate() upgrades an older database in place. A binary refuses a database whose
+//     schema version is newer than its own latest migration (failed_precondition), because
+//     it cannot know what the newer migrations changed. There is no "compatible minor
+//     version": downgrading mloop means restoring a backup.
 #ifndef MLOOP_STORE_METADATA_STORE_H_
 #define MLOOP_STORE_METADATA_STORE_H_
 

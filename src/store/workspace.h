@@ -5,12 +5,10 @@
 // layout and the settings for users.
 //
 // mloop.yaml:
-//   version: 1                          # the settings format version
-//   (required) store:                              # optional; these are the
-//   defaults
-//     metadata: sqlite:.mloop/mloop.db  # sqlite:PATH, relative to the
-//     workspace artifacts: .mloop/artifacts       # a folder, relative to the
-//     workspace
+//   version: 1                          # the settings format version (required)
+//   store:                              # optional; these are the defaults
+//     metadata: sqlite:.mloop/mloop.db  # sqlite:PATH, relative to the workspace
+//     artifacts: .mloop/artifacts       # a folder, relative to the workspace
 // Other top-level keys belong to other modules and are left alone here. The
 // settings `version` is bumped when a key changes meaning or a new key is
 // required, so that an older mloop cannot misread the file; adding an optional
@@ -22,16 +20,14 @@
 // be shared between threads).
 //
 // Errors (mloop::Error), naming the folder, file or key at fault:
-//   invalid_argument     mloop.yaml is not valid YAML (with the line and
-//   column), or a
-//                        setting is missing or has a bad value (naming the
-//                        key); the folder cannot be created.
+//   invalid_argument     mloop.yaml is not valid YAML (with the line and column), or a
+//                        setting is missing or has a bad value (naming the key); the
+//                        folder cannot be created.
 //   already_exists       Init on a folder that is already a workspace.
-//   not_found            the metadata database named by the settings is
-//   missing. failed_precondition  no workspace could be found; the settings or
-//   the database
-//                        come from a newer mloop; a store URL that is valid but
-//                        not supported yet (postgresql://, s3://).
+//   not_found            the metadata database named by the settings is missing.
+//   failed_precondition  no workspace could be found; the settings or the database come
+//                        from a newer mloop; a store URL that is valid but not supported
+//                        yet (postgresql://, s3://).
 //   data_loss            the database or its workspace record is damaged.
 //   and what the stores throw (metadata_store.h, artifact_store.h).
 #ifndef MLOOP_STORE_WORKSPACE_H_

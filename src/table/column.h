@@ -58,7 +58,7 @@ class Bitmap {
 
 class Column {
  public:
-  Column() = default;
+  Column() : Column(std::string(), DataType::kString) {}
   Column(std::string name, DataType type) : name_(std::move(name)), type_(type) {
     if (type_ == DataType::kString) offsets_.push_back(0);
   }
