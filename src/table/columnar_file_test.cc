@@ -1,0 +1,589 @@
+#include "table/columnar_file.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/id.h"
+#include "core/json.h"
+
+namespace mloop::table {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Layout constants the tests need to build odd files; docs/columnar-format.md.
+constexpr size_t kHeaderSize = 12;
+constexpr size_t kTrailerSize = 80;
+
+class ColumnarFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mloop-columnar-" + NewId());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Path(const std::string& name) const { return dir_ / name; }
+
+  fs::path dir_;
+};
+
+// Writes bytes without fsync: the corruption loops write thousands of files.
+void WriteBytes(const fs::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good());
+}
+
+// Runs `fn`, expecting an mloop::Error; returns it.
+template <typename Fn>
+Error CatchError(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no Error thrown";
+  return Error(ErrorCode::kInternal, "none");
+}
+
+uint64_t GetU64(std::string_view bytes, size_t at) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+// The footer of a file's bytes, as JSON.
+Json Footer(std::string_view bytes) {
+  uint64_t length = GetU64(bytes, bytes.size() - kTrailerSize);
+  return ParseJson(bytes.substr(bytes.size() - kTrailerSize - length, length),
+                   "footer");
+}
+
+// Rebuilds a file with a new version and footer and a correct digest, as a
+// future writer would produce it.
+std::string Rewrite(std::string_view bytes, uint16_t major, uint16_t minor,
+                    const Json& footer) {
+  uint64_t old_length = GetU64(bytes, bytes.size() - kTrailerSize);
+  std::string header(bytes.substr(0, kHeaderSize));
+  header[8] = static_cast<char>(major & 0xff);
+  header[9] = static_cast<char>(major >> 8);
+  header[10] = static_cast<char>(minor & 0xff);
+  header[11] = static_cast<char>(minor >> 8);
+  std::string text = footer.dump();
+  std::string length;
+  for (int i = 0; i < 8; ++i)
+    length.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  Sha256 h;
+  h.Update(header);
+  h.Update(text);
+  h.Update(length);
+  std::string out = header;
+  out.append(bytes.substr(
+      kHeaderSize, bytes.size() - kTrailerSize - old_length - kHeaderSize));
+  out += text + length + h.FinishHex();
+  out.append(bytes.substr(bytes.size() - 8));
+  return out;
+}
+
+Bitmap Validity(const std::vector<bool>& bits) {
+  Bitmap b;
+  for (bool v : bits) b.Append(v);
+  return b;
+}
+
+ColumnarWriteOptions Level(int level) {
+  ColumnarWriteOptions options;
+  options.compression_level = level;
+  return options;
+}
+
+ColumnarWriteOptions WithSchema(const Schema& schema) {
+  ColumnarWriteOptions options;
+  options.schema = schema;
+  return options;
+}
+
+// A small table with every type, nulls, and the awkward values.
+Table EveryTypeTable() {
+  Table t;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  Column ints("ints", DataType::kInt64);
+  for (int64_t v : {std::numeric_limits<int64_t>::min(), int64_t{-1},
+                    int64_t{0}, std::numeric_limits<int64_t>::max()}) {
+    ints.AppendInt(v);
+  }
+  ints.AppendNull();
+  Column doubles("doubles", DataType::kFloat64);
+  for (double v : {nan, inf, -inf, -0.0}) doubles.AppendDouble(v);
+  doubles.AppendNull();
+  Column bools("bools", DataType::kBool);
+  bools.AppendBool(true);
+  bools.AppendNull();
+  bools.AppendBool(false);
+  bools.AppendBool(true);
+  bools.AppendBool(false);
+  Column strings("strings", DataType::kString);
+  for (std::string_view v :
+       {std::string_view(""), std::string_view("naïve 日本語 🙂"),
+        std::string_view("a\0b", 3), std::string_view("plain")}) {
+    strings.AppendString(v);
+  }
+  strings.AppendNull();
+  Column category("category", DataType::kCategory);
+  for (std::string_view v : {"red", "", "red", "grün"})
+    category.AppendString(v);
+  category.AppendNull();
+  Column dates("dates", DataType::kDate);
+  dates.AppendInt(0);
+  dates.AppendInt(19000);
+  dates.AppendNull();
+  dates.AppendInt(-719162);
+  dates.AppendInt(2932896);
+  Column stamps("stamps", DataType::kTimestamp);
+  stamps.AppendNull();
+  stamps.AppendInt(1700000000123456);
+  stamps.AppendInt(-1);
+  stamps.AppendInt(0);
+  stamps.AppendInt(253402300799999999);
+  for (Column* c :
+       {&ints, &doubles, &bools, &strings, &category, &dates, &stamps}) {
+    t.AddColumn(std::move(*c));
+  }
+  t.set_line_numbers({2, 3, 5, 8, 0});
+  return t;
+}
+
+template <typename T>
+void ExpectSameBytes(const std::vector<T>& a, const std::vector<T>& b,
+                     const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  if (a.empty())
+    return;  // memcmp must not see the null data() of an empty vector.
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(T))) << what;
+}
+
+// Equal column by column and buffer by buffer; doubles compare by bits (NaN,
+// -0.0).
+void ExpectTablesEqual(const Table& a, const Table& b) {
+  ASSERT_EQ(a.num_rows(), b.num_rows());
+  ASSERT_EQ(a.num_columns(), b.num_columns());
+  EXPECT_EQ(a.line_numbers(), b.line_numbers());
+  for (size_t i = 0; i < a.num_columns(); ++i) {
+    const Column& x = a.column(i);
+    const Column& y = b.column(i);
+    SCOPED_TRACE("column " + x.name());
+    EXPECT_EQ(x.name(), y.name());
+    ASSERT_EQ(x.type(), y.type());
+    EXPECT_EQ(x.validity().words(), y.validity().words());
+    EXPECT_EQ(x.null_count(), y.null_count());
+    EXPECT_EQ(x.ints(), y.ints());
+    ExpectSameBytes(x.doubles(), y.doubles(), "doubles");
+    EXPECT_EQ(x.bools(), y.bools());
+    EXPECT_EQ(x.offsets(), y.offsets());
+    EXPECT_EQ(x.chars(), y.chars());
+    EXPECT_EQ(x.codes(), y.codes());
+    EXPECT_EQ(x.dictionary(), y.dictionary());
+    for (size_t r = 0; r < x.size(); ++r)
+      EXPECT_EQ(x.ValueToString(r), y.ValueToString(r));
+  }
+}
+
+TEST_F(ColumnarFileTest, ColumnarRoundTripsEveryType) {
+  Table t = EveryTypeTable();
+  WriteColumnarFile(t, Path("t.mlcol"));
+  Table back = ReadColumnarFile(Path("t.mlcol"));
+  ExpectTablesEqual(t, back);
+  EXPECT_TRUE(std::isnan(back.FindColumn("doubles")->DoubleAt(0)));
+  EXPECT_TRUE(std::signbit(back.FindColumn("doubles")->DoubleAt(3)));
+  EXPECT_EQ(back.FindColumn("strings")->StringAt(2),
+            std::string_view("a\0b", 3));
+  EXPECT_EQ(back.FindColumn("category")->dictionary(),
+            (std::vector<std::string>{"red", "", "grün"}));
+  EXPECT_EQ(back.line_numbers(), (std::vector<int64_t>{2, 3, 5, 8, 0}));
+}
+
+TEST_F(ColumnarFileTest, ColumnarRoundTripsBulkBuiltColumns) {
+  // Null slots holding non-zero values and an all-null category with an empty
+  // dictionary come back exactly as stored.
+  Table t;
+  t.AddColumn(
+      Column::FromInts("i", DataType::kInt64, {7, 8, 9}, Validity({1, 0, 1})));
+  t.AddColumn(Column::FromCategory("c", {0, 0, 0}, {}, Validity({0, 0, 0})));
+  t.AddColumn(Column::FromStrings("s", {0, 0, 0, 0}, "", Validity({1, 1, 1})));
+  WriteColumnarFile(t, Path("t.mlcol"));
+  ExpectTablesEqual(t, ReadColumnarFile(Path("t.mlcol")));
+}
+
+TEST_F(ColumnarFileTest, ColumnarRoundTripsEmptyTables) {
+  Table no_rows;
+  for (DataType type : {DataType::kInt64, DataType::kFloat64, DataType::kBool,
+                        DataType::kString, DataType::kCategory, DataType::kDate,
+                        DataType::kTimestamp}) {
+    no_rows.AddColumn(Column(std::string(DataTypeName(type)), type));
+  }
+  WriteColumnarFile(no_rows, Path("rows.mlcol"));
+  Table back = ReadColumnarFile(Path("rows.mlcol"));
+  ExpectTablesEqual(no_rows, back);
+  EXPECT_EQ(back.num_columns(), 7u);
+
+  Table nothing;
+  WriteColumnarFile(nothing, Path("nothing.mlcol"));
+  back = ReadColumnarFile(Path("nothing.mlcol"));
+  EXPECT_EQ(back.num_rows(), 0u);
+  EXPECT_EQ(back.num_columns(), 0u);
+
+  // No columns, but rows: the line numbers carry the row count.
+  Table lines_only;
+  lines_only.set_line_numbers({4, 5, 6});
+  WriteColumnarFile(lines_only, Path("lines.mlcol"));
+  back = ReadColumnarFile(Path("lines.mlcol"));
+  EXPECT_EQ(back.num_rows(), 3u);
+  EXPECT_EQ(back.line_numbers(), (std::vector<int64_t>{4, 5, 6}));
+  EXPECT_EQ(ReadColumnarFileInfo(Path("lines.mlcol")).rows, 3u);
+}
+
+TEST_F(ColumnarFileTest, ColumnarLargeTableRoundTripsAndCompresses) {
+  constexpr size_t kRows = 200000;
+  Column id("id", DataType::kInt64), score("score", DataType::kFloat64),
+      flag("flag", DataType::kBool), city("city", DataType::kCategory),
+      note("note", DataType::kString);
+  const char* cities[] = {"Lisbon", "Oslo", "Quito", "Hanoi"};
+  std::vector<int64_t> lines;
+  for (size_t i = 0; i < kRows; ++i) {
+    id.AppendInt(static_cast<int64_t>(i));
+    if (i % 97 == 0) {
+      score.AppendNull();
+    } else {
+      score.AppendDouble(static_cast<double>(i % 100) * 0.25);
+    }
+    flag.AppendBool(i % 3 == 0);
+    city.AppendString(cities[i % 4]);
+    note.AppendString(i % 2 ? "repeated text" : "other text");
+    lines.push_back(static_cast<int64_t>(i) + 2);
+  }
+  Table t;
+  for (Column* c : {&id, &score, &flag, &city, &note})
+    t.AddColumn(std::move(*c));
+  t.set_line_numbers(std::move(lines));
+
+  WriteColumnarFile(t, Path("big.mlcol"));
+  ExpectTablesEqual(t, ReadColumnarFile(Path("big.mlcol")));
+
+  ColumnarFileInfo info = ReadColumnarFileInfo(Path("big.mlcol"));
+  EXPECT_EQ(info.rows, kRows);
+  uint64_t compressed = 0, uncompressed = 0;
+  for (const ColumnarColumnInfo& c : info.columns) {
+    EXPECT_LT(c.compressed_bytes, c.uncompressed_bytes) << c.name;
+    compressed += c.compressed_bytes;
+    uncompressed += c.uncompressed_bytes;
+  }
+  // About 8.2 MB of raw column buffers; repetitive data must shrink well.
+  EXPECT_GT(uncompressed, 8'000'000u);
+  EXPECT_LT(info.file_bytes * 5, uncompressed);
+  EXPECT_LT(compressed, info.file_bytes);
+  EXPECT_EQ(info.file_bytes, fs::file_size(Path("big.mlcol")));
+}
+
+TEST_F(ColumnarFileTest, ColumnarRoundTripsAtAnyCompressionLevel) {
+  Column c("x", DataType::kInt64);
+  for (int i = 0; i < 50000; ++i) c.AppendInt(i % 1000);
+  Table t;
+  t.AddColumn(std::move(c));
+  for (int level : {-5, 0, 1, 19}) {
+    SCOPED_TRACE(level);
+    WriteColumnarFile(t, Path("t.mlcol"), Level(level));
+    ExpectTablesEqual(t, ReadColumnarFile(Path("t.mlcol")));
+  }
+}
+
+TEST_F(ColumnarFileTest, ColumnarInfoDescribesTheFile) {
+  Table t = EveryTypeTable();
+  Schema schema = t.schema();
+  schema.mutable_field(0).role = ColumnRole::kId;
+  schema.mutable_field(4).role = ColumnRole::kLabel;
+  WriteColumnarFile(t, Path("t.mlcol"), WithSchema(schema));
+  ColumnarFileInfo info = ReadColumnarFileInfo(Path("t.mlcol"));
+  EXPECT_EQ(info.format_major, kColumnarFormatMajor);
+  EXPECT_EQ(info.format_minor, kColumnarFormatMinor);
+  EXPECT_EQ(info.rows, 5u);
+  EXPECT_EQ(info.schema, schema);
+  ASSERT_EQ(info.columns.size(), 7u);
+  EXPECT_EQ(info.columns[0].name, "ints");
+  EXPECT_EQ(info.columns[0].null_count, 1u);
+  EXPECT_EQ(info.columns[1].uncompressed_bytes,
+            8u + 5 * 8);  // one validity word, values
+  EXPECT_TRUE(IsSha256Hex(info.checksum));
+  EXPECT_EQ(info.created_by.rfind("mloop ", 0), 0u);
+
+  // The checksum follows the content, not the file's name or time.
+  WriteColumnarFile(t, Path("same.mlcol"), WithSchema(schema));
+  EXPECT_EQ(ReadColumnarFileInfo(Path("same.mlcol")).checksum, info.checksum);
+  WriteColumnarFile(t, Path("other.mlcol"));
+  EXPECT_NE(ReadColumnarFileInfo(Path("other.mlcol")).checksum, info.checksum);
+}
+
+TEST_F(ColumnarFileTest, ColumnarRejectsBadWriteOptions) {
+  Table t = EveryTypeTable();
+  Error e =
+      CatchError([&] { WriteColumnarFile(t, Path("t.mlcol"), Level(1000)); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message().find("1000"), std::string_view::npos) << e.message();
+
+  Schema wrong = t.schema();
+  wrong.mutable_field(2).type = DataType::kInt64;
+  e = CatchError(
+      [&] { WriteColumnarFile(t, Path("t.mlcol"), WithSchema(wrong)); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message().find("bools"), std::string_view::npos) << e.message();
+
+  Schema non_null = t.schema();
+  non_null.mutable_field(0).nullable = false;
+  e = CatchError(
+      [&] { WriteColumnarFile(t, Path("t.mlcol"), WithSchema(non_null)); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message().find("ints"), std::string_view::npos) << e.message();
+  EXPECT_FALSE(fs::exists(Path("t.mlcol")));
+
+  Table latin1;
+  latin1.AddColumn(Column("caf\xe9", DataType::kInt64));
+  e = CatchError([&] { WriteColumnarFile(latin1, Path("t.mlcol")); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message().find("UTF-8"), std::string_view::npos) << e.message();
+  EXPECT_FALSE(fs::exists(Path("t.mlcol")));
+}
+
+TEST_F(ColumnarFileTest, ColumnarWriteReplacesAtomically) {
+  Table t = EveryTypeTable();
+  WriteColumnarFile(t, Path("t.mlcol"));
+  Table small;
+  small.set_line_numbers({1});
+  WriteColumnarFile(small, Path("t.mlcol"));
+  EXPECT_EQ(ReadColumnarFile(Path("t.mlcol")).num_columns(), 0u);
+  // Only the file itself is left: no temporary names.
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++entries;
+  EXPECT_EQ(entries, 1u);
+
+  Error e = CatchError(
+      [&] { WriteColumnarFile(t, Path("missing-dir") / "t.mlcol"); });
+  EXPECT_NE(e.message().find("missing-dir"), std::string_view::npos)
+      << e.message();
+}
+
+TEST_F(ColumnarFileTest, ColumnarProjectionReadsOnlyThoseColumns) {
+  Table t = EveryTypeTable();
+  WriteColumnarFile(t, Path("t.mlcol"));
+  ColumnarReadOptions options;
+  options.columns = {"category", "ints"};
+  Table back = ReadColumnarFile(Path("t.mlcol"), options);
+  ASSERT_EQ(back.num_columns(), 2u);
+  EXPECT_EQ(back.column(0).name(), "category");
+  EXPECT_EQ(back.column(1).name(), "ints");
+  EXPECT_EQ(back.line_numbers(), t.line_numbers());
+  EXPECT_EQ(back.column(0).dictionary(),
+            t.FindColumn("category")->dictionary());
+  EXPECT_EQ(back.column(1).ints(), t.FindColumn("ints")->ints());
+
+  options.columns = std::vector<std::string>{};
+  back = ReadColumnarFile(Path("t.mlcol"), options);
+  EXPECT_EQ(back.num_columns(), 0u);
+  EXPECT_EQ(back.num_rows(), 5u);
+
+  // Corrupt a byte of the "strings" column: reads that skip it still work, and
+  // a full read names it.
+  std::string bytes = ReadFile(Path("t.mlcol"));
+  Json footer = Footer(bytes);
+  size_t chars = 0;
+  for (const Json& c : footer["columns"]) {
+    if (c["name"] == "strings") chars = c["buffers"]["chars"].get<size_t>();
+  }
+  size_t at = footer["buffers"][chars]["offset"].get<size_t>() + 3;
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x20);
+  WriteBytes(Path("bad.mlcol"), bytes);
+  options.columns = {"ints", "category"};
+  EXPECT_EQ(ReadColumnarFile(Path("bad.mlcol"), options).num_columns(), 2u);
+  Error e = CatchError([&] { ReadColumnarFile(Path("bad.mlcol")); });
+  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
+  EXPECT_NE(e.message().find("bad.mlcol"), std::string_view::npos)
+      << e.message();
+  EXPECT_NE(e.message().find("column 'strings' chars"), std::string_view::npos)
+      << e.message();
+}
+
+TEST_F(ColumnarFileTest, ColumnarProjectionRejectsUnknownAndRepeatedNames) {
+  WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
+  ColumnarReadOptions options;
+  options.columns = {"ints", "nope"};
+  Error e = CatchError([&] { ReadColumnarFile(Path("t.mlcol"), options); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message().find("'nope'"), std::string_view::npos) << e.message();
+  options.columns = {"ints", "ints"};
+  e = CatchError([&] { ReadColumnarFile(Path("t.mlcol"), options); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+}
+
+// Every single-byte change anywhere in the file is caught: a data byte by its
+// buffer's digest, any other by the envelope digest or the magic checks.
+TEST_F(ColumnarFileTest, ColumnarDetectsEveryFlippedByte) {
+  WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
+  const std::string good = ReadFile(Path("t.mlcol"));
+  ASSERT_LT(good.size(), 8000u);
+  for (unsigned char mask : {0x01, 0x80, 0xff}) {
+    for (size_t i = 0; i < good.size(); ++i) {
+      std::string bad = good;
+      bad[i] = static_cast<char>(bad[i] ^ mask);
+      WriteBytes(Path("bad.mlcol"), bad);
+      try {
+        ReadColumnarFile(Path("bad.mlcol"));
+        ADD_FAILURE() << "byte " << i << " ^ " << int{mask}
+                      << " was not detected";
+      } catch (const Error& e) {
+        EXPECT_TRUE(e.code() == ErrorCode::kDataLoss ||
+                    e.code() == ErrorCode::kInvalidArgument)
+            << "byte " << i << ": " << ErrorCodeName(e.code()) << ": "
+            << e.message();
+        EXPECT_NE(e.message().find("bad.mlcol"), std::string_view::npos)
+            << e.message();
+      }
+    }
+  }
+}
+
+TEST_F(ColumnarFileTest, ColumnarDetectsEveryTruncation) {
+  WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
+  const std::string good = ReadFile(Path("t.mlcol"));
+  for (size_t n = 0; n < good.size(); ++n) {
+    WriteBytes(Path("cut.mlcol"), std::string_view(good).substr(0, n));
+    for (int info = 0; info < 2; ++info) {
+      try {
+        if (info) {
+          ReadColumnarFileInfo(Path("cut.mlcol"));
+        } else {
+          ReadColumnarFile(Path("cut.mlcol"));
+        }
+        ADD_FAILURE() << "truncation to " << n << " bytes was not detected";
+      } catch (const Error& e) {
+        // Cut anywhere, a file that starts as ours is reported as truncated or
+        // corrupt.
+        EXPECT_EQ(e.code(), ErrorCode::kDataLoss)
+            << n << " bytes: " << e.message();
+        EXPECT_NE(e.message().find("cut.mlcol"), std::string_view::npos)
+            << e.message();
+      }
+    }
+  }
+}
+
+TEST_F(ColumnarFileTest, ColumnarRejectsOtherFiles) {
+  WriteBytes(Path("data.csv"), "a,b\n1,2\n");
+  Error e = CatchError([&] { ReadColumnarFile(Path("data.csv")); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(e.message().find("not an mloop columnar file"),
+            std::string_view::npos);
+  EXPECT_NE(e.message().find("data.csv"), std::string_view::npos);
+
+  WriteBytes(Path("x"), "x");
+  EXPECT_EQ(CatchError([&] { ReadColumnarFileInfo(Path("x")); }).code(),
+            ErrorCode::kInvalidArgument);
+
+  e = CatchError([&] { ReadColumnarFile(Path("absent.mlcol")); });
+  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  EXPECT_NE(e.message().find("absent.mlcol"), std::string_view::npos);
+  EXPECT_EQ(
+      CatchError([&] { ReadColumnarFileInfo(Path("absent.mlcol")); }).code(),
+      ErrorCode::kNotFound);
+}
+
+TEST_F(ColumnarFileTest, ColumnarRefusesNewerMajorVersion) {
+  WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
+  std::string bytes = ReadFile(Path("t.mlcol"));
+  WriteBytes(Path("v2.mlcol"), Rewrite(bytes, 2, 0, Footer(bytes)));
+  for (int info = 0; info < 2; ++info) {
+    Error e = CatchError([&] {
+      if (info) {
+        ReadColumnarFileInfo(Path("v2.mlcol"));
+      } else {
+        ReadColumnarFile(Path("v2.mlcol"));
+      }
+    });
+    EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
+    EXPECT_NE(e.message().find("2.0"), std::string_view::npos) << e.message();
+    EXPECT_NE(e.message().find(std::to_string(kColumnarFormatMajor) + "." +
+                               std::to_string(kColumnarFormatMinor)),
+              std::string_view::npos)
+        << e.message();
+    EXPECT_NE(e.message().find("v2.mlcol"), std::string_view::npos)
+        << e.message();
+  }
+}
+
+TEST_F(ColumnarFileTest, ColumnarReadsNewerMinorVersionIgnoringAdditions) {
+  Table t = EveryTypeTable();
+  WriteColumnarFile(t, Path("t.mlcol"));
+  std::string bytes = ReadFile(Path("t.mlcol"));
+  Json footer = Footer(bytes);
+  footer["statistics"] = {{"added", "by a later minor version"}};
+  footer["columns"][0]["sketch"] = 42;
+  WriteBytes(Path("v1_9.mlcol"),
+             Rewrite(bytes, kColumnarFormatMajor, 9, footer));
+  ExpectTablesEqual(t, ReadColumnarFile(Path("v1_9.mlcol")));
+  EXPECT_EQ(ReadColumnarFileInfo(Path("v1_9.mlcol")).format_minor, 9);
+}
+
+TEST_F(ColumnarFileTest, ColumnarRejectsInconsistentFooterWithValidDigest) {
+  // A crafted footer passes the digest; the reader still checks every size and
+  // index before it allocates or decodes.
+  WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
+  std::string bytes = ReadFile(Path("t.mlcol"));
+  auto expect_rejected = [&](const Json& footer, const std::string& label) {
+    SCOPED_TRACE(label);
+    WriteBytes(Path("crafted.mlcol"), Rewrite(bytes, 1, 0, footer));
+    Error e = CatchError([&] { ReadColumnarFile(Path("crafted.mlcol")); });
+    EXPECT_TRUE(e.code() == ErrorCode::kInvalidArgument ||
+                e.code() == ErrorCode::kDataLoss)
+        << e.message();
+  };
+  Json f = Footer(bytes);
+  f["rows"] = uint64_t{1} << 61;
+  expect_rejected(f, "huge row count");
+  f = Footer(bytes);
+  f["buffers"][1]["size"] = uint64_t{1} << 60;
+  expect_rejected(f, "huge buffer size");
+  f = Footer(bytes);
+  f["buffers"][1]["length"] = f["buffers"][1]["length"].get<uint64_t>() + 1;
+  expect_rejected(f, "buffers overlap");
+  f = Footer(bytes);
+  f["columns"][0]["buffers"]["values"] = 999;
+  expect_rejected(f, "buffer index out of range");
+  f = Footer(bytes);
+  f["columns"][0]["type"] = "int128";
+  expect_rejected(f, "unknown type");
+  f = Footer(bytes);
+  f["columns"][1]["name"] = "ints";
+  expect_rejected(f, "duplicate name");
+  f = Footer(bytes);
+  f["columns"][4]["dictionary_size"] = 2;
+  expect_rejected(f, "dictionary size");
+  f = Footer(bytes);
+  f["columns"][0]["null_count"] = 0;
+  expect_rejected(f, "null count");
+  f = Footer(bytes);
+  f["codec"] = "lz4";
+  expect_rejected(f, "codec");
+  expect_rejected(Json::array(), "not an object");
+}
+
+}  // namespace
+}  // namespace mloop::table
