@@ -120,7 +120,8 @@ std::string Summary(const Json& col) {
     out = "min " + FormatNumber(col.contains("min_iso") ? col["min_iso"] : get("min")) +
           "  max " + FormatNumber(col.contains("max_iso") ? col["max_iso"] : get("max"));
     if (!get("mean").is_null() && !col.contains("min_iso")) {
-      out += "  mean " + FormatNumber(get("mean")) + "  std " + FormatNumber(get("std"));
+      out += "  mean " + FormatNumber(get("mean"));
+      if (!get("std").is_null()) out += "  std " + FormatNumber(get("std"));
     }
     if (col.contains("quantiles") && col["quantiles"].contains("p50") &&
         !col.contains("min_iso")) {
