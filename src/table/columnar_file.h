@@ -1,30 +1,25 @@
-// The columnar file: mloop's binary format for a Table on disk. Dataset
-// versions are stored in it as artifacts. Each column's buffers (validity
-// bitmap, values, string offsets and text, category codes and dictionary) and
-// the table's source line numbers are compressed separately with zstd, so a
-// reader can decode only the columns it asks for. A JSON footer holds the
-// schema, the row count and, for every buffer, its place, sizes and SHA-256; a
-// fixed trailer holds the footer's SHA-256. Every byte of a file is covered by
-// one of these digests, so corruption and truncation are detected.
-// docs/columnar-format.md gives the exact byte layout and the versioning rules.
+// The columnar file: mloop's binary format for a Table on disk. Dataset versions are stored
+// in it as artifacts. Each column's buffers (validity bitmap, values, string offsets and
+// text, category codes and dictionary) and the table's source line numbers are compressed
+// separately with zstd, so a reader can decode only the columns it asks for. A JSON footer
+// holds the schema, the row count and, for every buffer, its place, sizes and SHA-256; a
+// fixed trailer holds the footer's SHA-256. Every byte of a file is covered by one of these
+// digests, so corruption and truncation are detected. docs/columnar-format.md gives the
+// exact byte layout and the versioning rules.
 //
-// The functions are thread-safe: they share no state. A file is written under a
-// temporary name, fsynced and renamed, so readers never see a half-written
-// file.
+// The functions are thread-safe: they share no state. A file is written under a temporary
+// name, fsynced and renamed, so readers never see a half-written file.
 //
-// Errors (mloop::Error), each naming the file (and the column, for a column's
-// bytes):
+// Errors (mloop::Error), each naming the file (and the column, for a column's bytes):
 //   not_found            the file does not exist.
-//   invalid_argument     not an mloop columnar file (wrong magic bytes); a
-//   footer whose
-//                        digest matches but whose contents are inconsistent (a
-//                        file crafted or written by a buggy writer); a bad
-//                        option (unknown projected column, compression level
-//                        out of range, a schema that does not match the table).
-//   failed_precondition  the file's major format version is newer than this
-//   reader's. data_loss            bytes that do not match their digest, or a
-//   truncated file;
-//                        also an I/O failure while writing.
+//   invalid_argument     not an mloop columnar file (wrong magic bytes); a footer whose
+//                        digest matches but whose contents are inconsistent (a file crafted
+//                        or written by a buggy writer); a bad option (unknown projected
+//                        column, compression level out of range, a schema that does not
+//                        match the table).
+//   failed_precondition  the file's major format version is newer than this reader's.
+//   data_loss            bytes that do not match their digest, or a truncated file; also
+//                        an I/O failure while writing.
 #ifndef MLOOP_TABLE_COLUMNAR_FILE_H_
 #define MLOOP_TABLE_COLUMNAR_FILE_H_
 
