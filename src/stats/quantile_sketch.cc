@@ -1,0 +1,484 @@
+#include "stats/quantile_sketch.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "stats/hash.h"
+#include "stats/internal/json_fields.h"
+
+namespace mloop::stats {
+namespace {
+
+constexpr uint32_t kMinLevelCapacity = 8;
+constexpr uint64_t kSeed = 0x4b4c4c2d71756e74;  // "KLL-qunt"
+constexpr size_t kMaxLevels = 61;               // Weights 2^h must add up in a uint64.
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// k * (2/3)^depth rounded to the nearest integer, at least kMinLevelCapacity; integer
+// arithmetic so that every machine computes the same capacities.
+uint32_t LevelCapacity(uint32_t k, size_t depth) {
+  if (depth > 30) return kMinLevelCapacity;  // k (2/3)^31 < 1 for every k <= 65535.
+  uint64_t pow3 = 1;
+  for (size_t i = 0; i < depth; ++i) pow3 *= 3;
+  uint64_t twice_scaled = (uint64_t{2} * k) << depth;
+  uint64_t rounded = (twice_scaled / pow3 + 1) >> 1;
+  return static_cast<uint32_t>(std::max<uint64_t>(kMinLevelCapacity, rounded));
+}
+
+std::string Hex64(uint64_t v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kHex[v & 0xf];
+  return s;
+}
+
+std::optional<uint64_t> ParseHex64(std::string_view s) {
+  if (s.size() != 16) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = (v << 4) | static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+QuantileSketch::QuantileSketch(uint32_t k)
+    : k_(k),
+      min_(std::numeric_limits<double>::infinity()),
+      max_(-std::numeric_limits<double>::infinity()),
+      rng_(kSeed) {
+  if (k < kMinK || k > kMaxK) {
+    ThrowInvalidArgument("quantile sketch: k must be from " + std::to_string(kMinK) + " to " +
+                         std::to_string(kMaxK) + ", not " + std::to_string(k));
+  }
+  AddLevel();
+}
+
+double QuantileSketch::min() const { return empty() ? kNaN : min_; }
+double QuantileSketch::max() const { return empty() ? kNaN : max_; }
+
+double QuantileSketch::NormalizedRankError(uint32_t k) {
+  return 2.446 / std::pow(static_cast<double>(k), 0.9433);
+}
+
+void QuantileSketch::AddLevel() {
+  levels_.emplace_back();
+  size_t num_levels = levels_.size();
+  capacities_.resize(num_levels);
+  capacity_ = 0;
+  for (size_t h = 0; h < num_levels; ++h) {
+    capacities_[h] = LevelCapacity(k_, num_levels - 1 - h);
+    capacity_ += capacities_[h];
+  }
+}
+
+bool QuantileSketch::NextCoin() {
+  // A counter run through the module's integer hash: cheap, and fully determined by
+  // the stored state.
+  return (HashInt64(static_cast<int64_t>(rng_++)) >> 63) != 0;
+}
+
+uint64_t QuantileSketch::NextRandom() { return HashInt64(static_cast<int64_t>(rng_++)); }
+
+void QuantileSketch::Update(double x) {
+  if (!std::isfinite(x)) return;
+  ++n_;
+  min_ = std::min(min_, x);
+  max_ = std::max(max_, x);
+  if (sample_level_ > 0) {
+    UpdateSampled(x);
+    return;
+  }
+  if (size_ >= capacity_) {
+    Compress();
+    MaybeRaiseSampleLevel();
+    if (sample_level_ > 0) {
+      UpdateSampled(x);
+      return;
+    }
+  }
+  levels_[0].push_back(x);
+  ++size_;
+}
+
+void QuantileSketch::UpdateSampled(double x) {
+  ++group_count_;
+  if (group_count_ == group_next_) {
+    group_item_ = x;
+    // Reservoir sampling of one item, skipping ahead: the sample survives values
+    // count+1 .. t with probability count / t, so the next replacement is at
+    // floor(count / u) + 1 for u uniform in (0, 1].
+    double u = static_cast<double>((NextRandom() >> 11) + 1) * 0x1p-53;
+    double next = std::floor(static_cast<double>(group_count_) / u) + 1;
+    group_next_ =
+        next >= 0x1p63 ? std::numeric_limits<uint64_t>::max() : static_cast<uint64_t>(next);
+  }
+  if (group_count_ < (uint64_t{1} << sample_level_)) return;
+  std::vector<double>& level = levels_[sample_level_];
+  level.insert(std::upper_bound(level.begin(), level.end(), group_item_), group_item_);
+  ++size_;
+  group_count_ = 0;
+  group_next_ = 1;
+  while (size_ > capacity_) Compress();
+  MaybeRaiseSampleLevel();
+}
+
+void QuantileSketch::MaybeRaiseSampleLevel() {
+  if (levels_.size() <= sample_level_ + size_t{kCompactorLevels}) return;
+  FlushGroup();
+  sample_level_ = static_cast<uint32_t>(levels_.size() - kCompactorLevels);
+}
+
+void QuantileSketch::FlushGroup() {
+  if (group_count_ == 0) return;
+  std::vector<std::vector<double>> parts;
+  for (uint64_t w = group_count_; w != 0; w &= w - 1) {
+    size_t h = static_cast<size_t>(std::countr_zero(w));
+    if (parts.size() <= h) parts.resize(h + 1);
+    parts[h].push_back(group_item_);
+  }
+  group_count_ = 0;
+  group_next_ = 1;
+  InsertParts(parts);
+}
+
+void QuantileSketch::Update(std::span<const double> values) {
+  size_t i = 0;
+  while (i < values.size() && sample_level_ == 0) {
+    if (size_ >= capacity_) {
+      Compress();
+      MaybeRaiseSampleLevel();
+      if (sample_level_ > 0) break;
+    }
+    size_t take = std::min(values.size() - i, capacity_ - size_);
+    std::vector<double>& level0 = levels_[0];
+    double lo = min_;
+    double hi = max_;
+    size_t added = 0;
+    for (size_t j = i; j < i + take; ++j) {
+      double x = values[j];
+      if (!std::isfinite(x)) continue;
+      level0.push_back(x);
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      ++added;
+    }
+    min_ = lo;
+    max_ = hi;
+    size_ += added;
+    n_ += added;
+    i += take;
+  }
+  for (; i < values.size(); ++i) {
+    double x = values[i];
+    if (!std::isfinite(x)) continue;
+    ++n_;
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
+    UpdateSampled(x);
+  }
+}
+
+void QuantileSketch::UpdateWeighted(std::span<const double> values,
+                                    std::span<const uint64_t> weights) {
+  std::vector<std::vector<double>> parts;  // parts[h]: the values with bit h in the weight.
+  for (size_t i = 0; i < values.size(); ++i) {
+    double x = values[i];
+    uint64_t w = weights[i];
+    if (!std::isfinite(x) || w == 0) continue;
+    if (w >> (kMaxLevels - 2) != 0) {
+      ThrowInvalidArgument("quantile sketch: weight " + std::to_string(w) + " is too large");
+    }
+    n_ += w;
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
+    for (; w != 0; w &= w - 1) {
+      size_t h = static_cast<size_t>(std::countr_zero(w));
+      if (parts.size() <= h) parts.resize(h + 1);
+      parts[h].push_back(x);
+    }
+  }
+  InsertParts(parts);
+  MaybeRaiseSampleLevel();
+}
+
+void QuantileSketch::InsertParts(std::vector<std::vector<double>>& parts) {
+  // One level above the highest part, so that compaction always has a level to fill.
+  while (levels_.size() < parts.size() + 1) AddLevel();
+  for (size_t h = 0; h < parts.size(); ++h) {
+    std::vector<double>& part = parts[h];
+    if (part.empty()) continue;
+    std::vector<double>& level = levels_[h];
+    if (h == 0) {
+      level.insert(level.end(), part.begin(), part.end());
+    } else {
+      std::sort(part.begin(), part.end());
+      scratch_.resize(level.size() + part.size());
+      std::merge(level.begin(), level.end(), part.begin(), part.end(), scratch_.begin());
+      level.swap(scratch_);
+    }
+    size_ += part.size();
+  }
+  while (size_ > capacity_) Compress();
+}
+
+void QuantileSketch::Compress() {
+  size_t level = 0;
+  while (level < levels_.size() && levels_[level].size() < capacities_[level]) ++level;
+  if (level == levels_.size()) {
+    ThrowInternal("quantile sketch: compress found no level at capacity");
+  }
+  if (level + 1 == levels_.size()) {
+    if (levels_.size() >= kMaxLevels) ThrowInternal("quantile sketch: too many levels");
+    AddLevel();
+  }
+  CompactLevel(level);
+}
+
+void QuantileSketch::CompactLevel(size_t level) {
+  std::vector<double>& items = levels_[level];
+  std::vector<double>& above = levels_[level + 1];
+  if (level == 0) std::sort(items.begin(), items.end());
+  // With an odd count the smallest item stays behind, so the rest pairs up.
+  size_t odd = items.size() & 1;
+  size_t half = items.size() / 2;
+  size_t next = odd + (NextCoin() ? 1 : 0);
+  scratch_.resize(half + above.size());
+  size_t a = 0;
+  size_t out = 0;
+  for (size_t taken = 0; taken < half; ++taken, next += 2) {
+    double x = items[next];
+    while (a < above.size() && above[a] < x) scratch_[out++] = above[a++];
+    scratch_[out++] = x;
+  }
+  while (a < above.size()) scratch_[out++] = above[a++];
+  above.swap(scratch_);
+  items.resize(odd);
+  size_ -= half;
+}
+
+void QuantileSketch::Merge(const QuantileSketch& other) {
+  if (other.k_ != k_) {
+    ThrowInvalidArgument("cannot merge quantile sketches with different k (" + std::to_string(k_) +
+                         " and " + std::to_string(other.k_) + ")");
+  }
+  if (other.empty()) return;
+  if (&other == this || other.group_count_ > 0) {
+    // A copy to flush the other's partial group into its levels (or to read itself).
+    QuantileSketch copy = other;
+    copy.FlushGroup();
+    MergeLevels(copy);
+    return;
+  }
+  MergeLevels(other);
+}
+
+void QuantileSketch::MergeLevels(const QuantileSketch& other) {
+  FlushGroup();
+  while (levels_.size() < other.levels_.size()) AddLevel();
+  levels_[0].insert(levels_[0].end(), other.levels_[0].begin(), other.levels_[0].end());
+  for (size_t h = 1; h < other.levels_.size(); ++h) {
+    const std::vector<double>& theirs = other.levels_[h];
+    if (theirs.empty()) continue;
+    std::vector<double>& ours = levels_[h];
+    scratch_.resize(ours.size() + theirs.size());
+    std::merge(ours.begin(), ours.end(), theirs.begin(), theirs.end(), scratch_.begin());
+    ours.swap(scratch_);
+  }
+  size_ += other.size_;
+  n_ += other.n_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  // A deterministic function of both states, so later coin flips depend on both.
+  rng_ = HashInt64(static_cast<int64_t>(rng_ ^ HashInt64(static_cast<int64_t>(other.rng_))));
+  sample_level_ = std::max(sample_level_, other.sample_level_);
+  while (size_ > capacity_) Compress();
+  MaybeRaiseSampleLevel();
+}
+
+QuantileSketch::SortedView QuantileSketch::MakeSortedView() const {
+  std::vector<std::pair<double, uint64_t>> weighted;
+  weighted.reserve(size_);
+  for (size_t h = 0; h < levels_.size(); ++h) {
+    for (double x : levels_[h]) weighted.emplace_back(x, uint64_t{1} << h);
+  }
+  if (group_count_ > 0) weighted.emplace_back(group_item_, group_count_);
+  std::sort(weighted.begin(), weighted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  SortedView view;
+  view.items.reserve(weighted.size());
+  view.cumulative.reserve(weighted.size());
+  uint64_t total = 0;
+  for (const auto& [x, w] : weighted) {
+    total += w;
+    view.items.push_back(x);
+    view.cumulative.push_back(total);
+  }
+  return view;
+}
+
+double QuantileSketch::QuantileFromView(const SortedView& view, double q) const {
+  if (!(q >= 0 && q <= 1)) {
+    ThrowInvalidArgument("quantile: q must be in [0, 1], not " + std::to_string(q));
+  }
+  if (empty()) return kNaN;
+  if (q == 0) return min_;
+  if (q == 1) return max_;
+  double target = q * static_cast<double>(n_);
+  auto it = std::partition_point(view.cumulative.begin(), view.cumulative.end(),
+                                 [target](uint64_t c) { return static_cast<double>(c) < target; });
+  if (it == view.cumulative.end()) return max_;
+  return view.items[static_cast<size_t>(it - view.cumulative.begin())];
+}
+
+double QuantileSketch::Quantile(double q) const { return QuantileFromView(MakeSortedView(), q); }
+
+std::vector<double> QuantileSketch::Quantiles(std::span<const double> qs) const {
+  SortedView view = MakeSortedView();
+  std::vector<double> out;
+  out.reserve(qs.size());
+  for (double q : qs) out.push_back(QuantileFromView(view, q));
+  return out;
+}
+
+double QuantileSketch::Rank(double x) const {
+  double split[] = {x};
+  return Cdf(split)[0];
+}
+
+std::vector<double> QuantileSketch::Cdf(std::span<const double> split_points) const {
+  for (size_t i = 0; i < split_points.size(); ++i) {
+    if (std::isnan(split_points[i]) || (i > 0 && split_points[i] < split_points[i - 1])) {
+      ThrowInvalidArgument("quantile sketch: split points must be ascending numbers");
+    }
+  }
+  if (empty()) return std::vector<double>(split_points.size(), kNaN);
+  SortedView view = MakeSortedView();
+  std::vector<double> out;
+  out.reserve(split_points.size());
+  for (double x : split_points) {
+    if (x < min_) {
+      out.push_back(0);
+    } else if (x >= max_) {
+      out.push_back(1);
+    } else {
+      auto it = std::upper_bound(view.items.begin(), view.items.end(), x);
+      size_t below = static_cast<size_t>(it - view.items.begin());
+      uint64_t weight = below == 0 ? 0 : view.cumulative[below - 1];
+      out.push_back(static_cast<double>(weight) / static_cast<double>(n_));
+    }
+  }
+  return out;
+}
+
+bool QuantileSketch::operator==(const QuantileSketch& other) const {
+  return k_ == other.k_ && n_ == other.n_ && rng_ == other.rng_ && size_ == other.size_ &&
+         (empty() || (min_ == other.min_ && max_ == other.max_)) &&
+         sample_level_ == other.sample_level_ && group_count_ == other.group_count_ &&
+         (group_count_ == 0 ||
+          (group_item_ == other.group_item_ && group_next_ == other.group_next_)) &&
+         levels_ == other.levels_;
+}
+
+Json QuantileSketch::ToJson() const {
+  Json j = Json::object();
+  j["k"] = k_;
+  j["n"] = n_;
+  j["min"] = empty() ? Json(nullptr) : Json(min_);
+  j["max"] = empty() ? Json(nullptr) : Json(max_);
+  j["coin_state"] = Hex64(rng_);
+  j["sample_level"] = sample_level_;
+  j["group_count"] = group_count_;
+  j["group_item"] = group_count_ > 0 ? Json(group_item_) : Json(nullptr);
+  j["group_next"] = group_count_ > 0 ? group_next_ : 1;
+  Json levels = Json::array();
+  for (const auto& level : levels_) levels.push_back(level);
+  j["levels"] = std::move(levels);
+  return j;
+}
+
+QuantileSketch QuantileSketch::FromJson(const Json& j, std::string_view path) {
+  using internal::KeyPath;
+  using internal::ThrowBadKey;
+  uint64_t k = internal::GetUint(j, path, "k");
+  if (k < kMinK || k > kMaxK) {
+    ThrowBadKey(KeyPath(path, "k"),
+                "must be from " + std::to_string(kMinK) + " to " + std::to_string(kMaxK));
+  }
+  QuantileSketch s(static_cast<uint32_t>(k));
+  s.n_ = internal::GetUint(j, path, "n");
+  std::optional<uint64_t> rng = ParseHex64(internal::GetString(j, path, "coin_state"));
+  if (!rng) ThrowBadKey(KeyPath(path, "coin_state"), "must be 16 lowercase hex digits");
+  s.rng_ = *rng;
+  std::string levels_path = KeyPath(path, "levels");
+  const Json& levels = internal::GetArray(j, path, "levels");
+  if (levels.empty() || levels.size() > kMaxLevels) {
+    ThrowBadKey(levels_path, "must hold 1 to " + std::to_string(kMaxLevels) + " levels");
+  }
+  while (s.levels_.size() < levels.size()) s.AddLevel();
+  unsigned __int128 weight = 0;
+  for (size_t h = 0; h < levels.size(); ++h) {
+    std::string level_path = levels_path + "[" + std::to_string(h) + "]";
+    if (!levels[h].is_array()) ThrowBadKey(level_path, "must be an array");
+    std::vector<double>& items = s.levels_[h];
+    for (size_t i = 0; i < levels[h].size(); ++i) {
+      items.push_back(
+          internal::ElementDouble(levels[h][i], level_path + "[" + std::to_string(i) + "]"));
+    }
+    if (h > 0 && !std::is_sorted(items.begin(), items.end())) {
+      ThrowBadKey(level_path, "must be sorted ascending");
+    }
+    s.size_ += items.size();
+    weight += static_cast<unsigned __int128>(items.size()) << h;
+  }
+  s.sample_level_ = static_cast<uint32_t>(
+      std::min<uint64_t>(internal::GetUint(j, path, "sample_level"), kMaxLevels));
+  if (s.sample_level_ >= levels.size()) {
+    ThrowBadKey(KeyPath(path, "sample_level"), "must be below the number of levels");
+  }
+  s.group_count_ = internal::GetUint(j, path, "group_count");
+  if (s.group_count_ >= (uint64_t{1} << s.sample_level_) && s.group_count_ > 0) {
+    ThrowBadKey(KeyPath(path, "group_count"), "must be below 2^sample_level");
+  }
+  s.group_next_ = internal::GetUint(j, path, "group_next");
+  if (s.group_next_ <= s.group_count_) {
+    ThrowBadKey(KeyPath(path, "group_next"), "must exceed group_count");
+  }
+  if (s.group_count_ > 0) {
+    s.group_item_ = internal::GetDouble(j, path, "group_item");
+    weight += s.group_count_;
+  } else if (!internal::Field(j, path, "group_item").is_null()) {
+    ThrowBadKey(KeyPath(path, "group_item"), "must be null when group_count is 0");
+  }
+  if (weight != s.n_) {
+    ThrowBadKey(KeyPath(path, "n"), "does not match the weights of the levels");
+  }
+  if (s.size_ > s.capacity_) ThrowBadKey(levels_path, "hold more items than k allows");
+  if (s.n_ == 0) {
+    if (!internal::Field(j, path, "min").is_null() || !internal::Field(j, path, "max").is_null()) {
+      ThrowBadKey(path, "is empty but has a min or max");
+    }
+    return s;
+  }
+  s.min_ = internal::GetDouble(j, path, "min");
+  s.max_ = internal::GetDouble(j, path, "max");
+  for (const auto& items : s.levels_) {
+    for (double x : items) {
+      if (x < s.min_ || x > s.max_) ThrowBadKey(levels_path, "hold an item outside [min, max]");
+    }
+  }
+  if (s.group_count_ > 0 && (s.group_item_ < s.min_ || s.group_item_ > s.max_)) {
+    ThrowBadKey(KeyPath(path, "group_item"), "is outside [min, max]");
+  }
+  return s;
+}
+
+}  // namespace mloop::stats

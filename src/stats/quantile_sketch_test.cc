@@ -1,0 +1,286 @@
+#include "stats/quantile_sketch.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+
+namespace mloop::stats {
+namespace {
+
+const double kEpsilon = QuantileSketch::NormalizedRankError(QuantileSketch::kDefaultK);
+
+// The largest rank error of the sketch over 1000 points spread over the data: the
+// estimated fraction of values <= x against the true one.
+double MaxRankError(const QuantileSketch& sketch, std::vector<double> data) {
+  std::sort(data.begin(), data.end());
+  std::vector<double> points;
+  for (int i = 0; i <= 1000; ++i) {
+    points.push_back(data[static_cast<size_t>(i / 1000.0 * (data.size() - 1))]);
+  }
+  std::vector<double> estimated = sketch.Cdf(points);
+  double worst = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    double truth =
+        static_cast<double>(std::upper_bound(data.begin(), data.end(), points[i]) - data.begin()) /
+        data.size();
+    worst = std::max(worst, std::fabs(estimated[i] - truth));
+  }
+  return worst;
+}
+
+// The largest distance between q and the true rank of Quantile(q). A value that
+// occurs several times has a range of ranks; the distance is to the nearest of them.
+double MaxQuantileError(const QuantileSketch& sketch, std::vector<double> data) {
+  std::sort(data.begin(), data.end());
+  std::vector<double> qs;
+  for (int i = 0; i <= 200; ++i) qs.push_back(i / 200.0);
+  std::vector<double> values = sketch.Quantiles(qs);
+  double worst = 0;
+  double n = static_cast<double>(data.size());
+  for (size_t i = 0; i < qs.size(); ++i) {
+    double below = std::lower_bound(data.begin(), data.end(), values[i]) - data.begin();
+    double upto = std::upper_bound(data.begin(), data.end(), values[i]) - data.begin();
+    double q = qs[i];
+    double error = q < below / n ? below / n - q : q > upto / n ? q - upto / n : 0;
+    worst = std::max(worst, error);
+  }
+  return worst;
+}
+
+std::vector<double> Uniform(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> d(-1000, 1000);
+  std::vector<double> v(n);
+  for (double& x : v) x = d(rng);
+  return v;
+}
+
+TEST(QuantileSketchTest, StatedBoundIsDataSketchesFigure) { EXPECT_NEAR(kEpsilon, 0.0165, 0.0002); }
+
+TEST(QuantileSketchTest, ExactWhileSmall) {
+  QuantileSketch s;
+  for (int i = 100; i >= 1; --i) s.Update(i);
+  EXPECT_EQ(s.n(), 100u);
+  EXPECT_EQ(s.Quantile(0), 1);
+  EXPECT_EQ(s.Quantile(1), 100);
+  EXPECT_EQ(s.Quantile(0.5), 50);
+  EXPECT_EQ(s.Quantile(0.25), 25);
+  EXPECT_EQ(s.Quantile(0.251), 26);
+  EXPECT_DOUBLE_EQ(s.Rank(10), 0.1);
+  EXPECT_EQ(s.Rank(0), 0);
+  EXPECT_EQ(s.Rank(100), 1);
+  EXPECT_EQ(s.min(), 1);
+  EXPECT_EQ(s.max(), 100);
+}
+
+TEST(QuantileSketchTest, RankErrorWithinBoundOnRandomInput) {
+  for (uint64_t seed : {1, 2, 3}) {
+    std::vector<double> data = Uniform(seed == 1 ? 1000000 : 200000, seed);
+    QuantileSketch s;
+    for (double x : data) s.Update(x);
+    EXPECT_EQ(s.n(), data.size());
+    EXPECT_LT(s.num_retained(), 3 * QuantileSketch::kDefaultK + 200);
+    EXPECT_LE(MaxRankError(s, data), kEpsilon) << "seed " << seed;
+    EXPECT_LE(MaxQuantileError(s, data), kEpsilon) << "seed " << seed;
+    EXPECT_EQ(s.min(), *std::min_element(data.begin(), data.end()));
+    EXPECT_EQ(s.max(), *std::max_element(data.begin(), data.end()));
+  }
+}
+
+TEST(QuantileSketchTest, RankErrorWithinBoundOnSortedAndReversedInput) {
+  std::vector<double> data(500000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<double>(i);
+  QuantileSketch ascending;
+  ascending.Update(data);
+  EXPECT_LE(MaxRankError(ascending, data), kEpsilon);
+  EXPECT_LE(MaxQuantileError(ascending, data), kEpsilon);
+  QuantileSketch descending;
+  for (size_t i = data.size(); i-- > 0;) descending.Update(data[i]);
+  EXPECT_LE(MaxRankError(descending, data), kEpsilon);
+  EXPECT_LE(MaxQuantileError(descending, data), kEpsilon);
+}
+
+TEST(QuantileSketchTest, ManyDuplicates) {
+  std::mt19937_64 rng(9);
+  std::uniform_int_distribution<int> d(0, 9);
+  std::vector<double> data(300000);
+  for (double& x : data) x = d(rng);
+  QuantileSketch s;
+  s.Update(data);
+  EXPECT_LE(MaxRankError(s, data), kEpsilon);
+  EXPECT_LE(MaxQuantileError(s, data), kEpsilon);
+}
+
+TEST(QuantileSketchTest, MergedPartitionsStayWithinBound) {
+  std::vector<double> data = Uniform(600000, 4);
+  QuantileSketch merged;
+  for (size_t part = 0; part < 12; ++part) {
+    QuantileSketch s;
+    // Unequal parts: the last ones are much smaller than the first.
+    size_t begin = data.size() * part * (24 - part) / 144;
+    size_t end = data.size() * (part + 1) * (23 - part) / 144;
+    s.Update(std::span<const double>(data).subspan(begin, end - begin));
+    merged.Merge(s);
+  }
+  EXPECT_EQ(merged.n(), data.size());
+  EXPECT_LT(merged.num_retained(), 3 * QuantileSketch::kDefaultK + 200);
+  EXPECT_LE(MaxRankError(merged, data), kEpsilon);
+  EXPECT_LE(MaxQuantileError(merged, data), kEpsilon);
+  EXPECT_EQ(merged.min(), *std::min_element(data.begin(), data.end()));
+}
+
+TEST(QuantileSketchTest, DeterministicForTheSameInput) {
+  std::vector<double> data = Uniform(100000, 5);
+  QuantileSketch a;
+  QuantileSketch b;
+  for (double x : data) a.Update(x);
+  b.Update(data);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.ToJson().dump(), b.ToJson().dump());
+}
+
+TEST(QuantileSketchTest, IgnoresNonFinite) {
+  QuantileSketch s;
+  s.Update(std::numeric_limits<double>::quiet_NaN());
+  s.Update(std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(s.empty());
+  EXPECT_TRUE(std::isnan(s.Quantile(0.5)));
+  EXPECT_TRUE(std::isnan(s.Rank(0)));
+  s.Update(3);
+  EXPECT_EQ(s.Quantile(0.5), 3);
+}
+
+TEST(QuantileSketchTest, RejectsBadArguments) {
+  QuantileSketch s;
+  s.Update(1);
+  EXPECT_THROW(s.Quantile(1.5), Error);
+  EXPECT_THROW(s.Quantile(std::numeric_limits<double>::quiet_NaN()), Error);
+  std::vector<double> descending = {2, 1};
+  EXPECT_THROW(s.Cdf(descending), Error);
+  EXPECT_THROW(QuantileSketch(4), Error);
+  QuantileSketch other(100);
+  other.Update(1);
+  EXPECT_THROW(s.Merge(other), Error);
+}
+
+TEST(QuantileSketchTest, JsonRoundTripContinuesIdentically) {
+  std::vector<double> data = Uniform(50000, 6);
+  QuantileSketch s;
+  s.Update(std::span<const double>(data).first(30000));
+  QuantileSketch back = QuantileSketch::FromJson(ParseJson(s.ToJson().dump(), "test"));
+  EXPECT_EQ(back, s);
+  s.Update(std::span<const double>(data).subspan(30000));
+  back.Update(std::span<const double>(data).subspan(30000));
+  EXPECT_EQ(back, s);
+  EXPECT_EQ(QuantileSketch::FromJson(QuantileSketch().ToJson()), QuantileSketch());
+}
+
+TEST(QuantileSketchTest, SamplerStateRoundTripsAndMerges) {
+  std::vector<double> data = Uniform(400001, 8);
+  QuantileSketch s;
+  s.Update(data);
+  Json j = s.ToJson();
+  // At this size the bottom levels have given way to the sampler, mid-group.
+  ASSERT_GT(j["sample_level"].get<int>(), 0);
+  ASSERT_GT(j["group_count"].get<int>(), 0);
+  QuantileSketch back = QuantileSketch::FromJson(ParseJson(j.dump(), "test"));
+  EXPECT_EQ(back, s);
+  std::vector<double> more = Uniform(12345, 9);
+  s.Update(more);
+  back.Update(more);
+  EXPECT_EQ(back, s);
+
+  // Merging sketches with partial groups keeps every value's weight.
+  QuantileSketch other;
+  std::vector<double> tail = Uniform(250003, 10);
+  other.Update(tail);
+  s.Merge(other);
+  std::vector<double> all = data;
+  all.insert(all.end(), more.begin(), more.end());
+  all.insert(all.end(), tail.begin(), tail.end());
+  EXPECT_EQ(s.n(), all.size());
+  EXPECT_LE(MaxRankError(s, all), kEpsilon);
+  EXPECT_LE(MaxQuantileError(s, all), kEpsilon);
+}
+
+TEST(QuantileSketchTest, WeightedUpdatesAreExactRepresentations) {
+  QuantileSketch s;
+  std::vector<double> values = {2, 1, 3};
+  std::vector<uint64_t> weights = {5, 3, 1000};
+  s.UpdateWeighted(values, weights);
+  EXPECT_EQ(s.n(), 1008u);
+  EXPECT_EQ(s.Quantile(0.002), 1);
+  EXPECT_EQ(s.Quantile(0.005), 2);
+  EXPECT_DOUBLE_EQ(s.Rank(2), 8.0 / 1008);
+  EXPECT_EQ(s.Quantile(0.5), 3);
+
+  // Many repeated values: within the bound of the expanded stream.
+  std::mt19937_64 rng(11);
+  std::vector<double> expanded;
+  QuantileSketch weighted;
+  for (int block = 0; block < 300; ++block) {
+    std::vector<double> v;
+    std::vector<uint64_t> w;
+    for (int i = 0; i < 50; ++i) {
+      v.push_back(static_cast<double>(rng() % 1000));
+      w.push_back(1 + rng() % 40);
+      expanded.insert(expanded.end(), w.back(), v.back());
+    }
+    weighted.UpdateWeighted(v, w);
+  }
+  EXPECT_EQ(weighted.n(), expanded.size());
+  EXPECT_LE(MaxRankError(weighted, expanded), kEpsilon);
+  EXPECT_LE(MaxQuantileError(weighted, expanded), kEpsilon);
+}
+
+std::string ErrorOf(const Json& j) {
+  try {
+    QuantileSketch::FromJson(j, "q");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+    return std::string(e.message());
+  }
+  return "no error";
+}
+
+TEST(QuantileSketchTest, FromJsonNamesTheBadKey) {
+  QuantileSketch s;
+  s.Update(Uniform(5000, 7));
+  Json good = s.ToJson();
+  Json j = good;
+  j["k"] = 3;
+  EXPECT_NE(ErrorOf(j).find("'q.k'"), std::string::npos) << ErrorOf(j);
+  j = good;
+  j["n"] = 4999;
+  EXPECT_NE(ErrorOf(j).find("'q.n'"), std::string::npos) << ErrorOf(j);
+  j = good;
+  size_t level = 1;
+  while (level < j["levels"].size() && j["levels"][level].size() < 2) ++level;
+  ASSERT_LT(level, j["levels"].size());
+  std::reverse(j["levels"][level].begin(), j["levels"][level].end());
+  std::string key = "'q.levels[" + std::to_string(level) + "]' must be sorted";
+  EXPECT_NE(ErrorOf(j).find(key), std::string::npos) << ErrorOf(j);
+  j = good;
+  j["levels"][0][0] = "x";
+  EXPECT_NE(ErrorOf(j).find("'q.levels[0][0]'"), std::string::npos) << ErrorOf(j);
+  j = good;
+  j["min"] = 0;
+  EXPECT_NE(ErrorOf(j).find("outside [min, max]"), std::string::npos) << ErrorOf(j);
+  j = good;
+  j["group_count"] = 3;
+  EXPECT_NE(ErrorOf(j).find("'q.group_count'"), std::string::npos) << ErrorOf(j);
+  j = good;
+  j["sample_level"] = 99;
+  EXPECT_NE(ErrorOf(j).find("'q.sample_level'"), std::string::npos) << ErrorOf(j);
+  j = good;
+  j.erase("coin_state");
+  EXPECT_NE(ErrorOf(j).find("'q.coin_state' is missing"), std::string::npos) << ErrorOf(j);
+}
+
+}  // namespace
+}  // namespace mloop::stats
