@@ -28,7 +28,9 @@ class ThreadPool {
   std::future<void> Submit(std::function<void()> task);
 
   // Runs fn(i) for i in [0, n), spread over the pool and the calling thread; returns
-  // when all are done. Rethrows the first exception a call threw.
+  // when all are done. Rethrows the first exception a call threw. Safe to call from a
+  // task running on this pool: the caller works through the indices itself and waits
+  // only for helpers that started, so nested calls cannot deadlock.
   void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
 
   // The process-wide pool, sized to the machine (or MLOOP_THREADS when set).

@@ -17,8 +17,8 @@
 //
 // ColumnProfile and TableProfile are value types: concurrent const use is safe,
 // mutation is not. ProfileTable, ProfileRows and TableProfile::AddRows spread the
-// columns over ThreadPool::Default(); do not call them from a task running on that pool
-// (a pool task that waits on its own pool can deadlock it). Errors are mloop::Error
+// columns over ThreadPool::Default() (ParallelFor, which is safe to call from a pool task:
+// the caller does the work itself when no worker is free). Errors are mloop::Error
 // invalid_argument, as each function states.
 #ifndef MLOOP_STATS_PROFILE_H_
 #define MLOOP_STATS_PROFILE_H_
