@@ -3,64 +3,27 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "core/error.h"
-#include "core/id.h"
+#include "core/testing.h"
 
 namespace mloop {
 namespace {
 
 namespace fs = std::filesystem;
+using test::ExpectError;
+using test::TempDir;
 
-constexpr char kEmptyDigest[] =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-constexpr char kAbcDigest[] =
-    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+constexpr char kEmptyDigest[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr char kAbcDigest[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 // FIPS 180-2 appendix B.2: the two-block message.
-constexpr char kTwoBlockMessage[] =
-    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+constexpr char kTwoBlockMessage[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 constexpr char kTwoBlockDigest[] =
     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
 // FIPS 180-2 appendix B.3: one million 'a'.
 constexpr char kMillionADigest[] =
     "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
-
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir()
-      : path_(fs::temp_directory_path() / ("mloop_digest_test_" + NewId())) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_,
-                   ec);  // Best effort: a leftover temp folder is harmless.
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-template <typename F>
-Error CatchError(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mloop::Error thrown";
-  return Error(ErrorCode::kInternal, "<none>");
-}
 
 TEST(Sha256Test, FipsVectors) {
   EXPECT_EQ(Sha256Hex(""), kEmptyDigest);
@@ -110,13 +73,8 @@ TEST(Sha256Test, BinaryDataWithNulBytes) {
 
 TEST(Sha256FileHexTest, EqualsDigestOfContents) {
   TempDir dir;
-  fs::path file = dir.path() / "data.bin";
-  WriteBytes(file, "abc");
-  EXPECT_EQ(Sha256FileHex(file), kAbcDigest);
-
-  fs::path empty = dir.path() / "empty.bin";
-  WriteBytes(empty, "");
-  EXPECT_EQ(Sha256FileHex(empty), kEmptyDigest);
+  EXPECT_EQ(Sha256FileHex(dir.Write("data.bin", "abc")), kAbcDigest);
+  EXPECT_EQ(Sha256FileHex(dir.Write("empty.bin", "")), kEmptyDigest);
 }
 
 TEST(Sha256FileHexTest, FileLargerThanTheReadBuffer) {
@@ -127,28 +85,19 @@ TEST(Sha256FileHexTest, FileLargerThanTheReadBuffer) {
   for (size_t i = 0; i < (5u << 19); ++i) {
     bytes.push_back(static_cast<char>(i * 31 % 251));
   }
-  fs::path file = dir.path() / "big.bin";
-  WriteBytes(file, bytes);
-  EXPECT_EQ(Sha256FileHex(file), Sha256Hex(bytes));
+  EXPECT_EQ(Sha256FileHex(dir.Write("big.bin", bytes)), Sha256Hex(bytes));
 }
 
 TEST(Sha256FileHexTest, MissingFileIsNotFoundNamingThePath) {
   TempDir dir;
   fs::path missing = dir.path() / "no_such_file.csv";
-  Error e = CatchError([&] { Sha256FileHex(missing); });
-  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_NE(e.message().find(missing.string()), std::string::npos)
-      << e.message();
+  ExpectError(ErrorCode::kNotFound, {missing.string()}, [&] { Sha256FileHex(missing); });
 }
 
 TEST(Sha256FileHexTest, DirectoryIsInvalidArgumentNamingThePath) {
   TempDir dir;
-  Error e = CatchError([&] { Sha256FileHex(dir.path()); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find(dir.path().string()), std::string::npos)
-      << e.message();
-  EXPECT_NE(e.message().find("is a directory"), std::string::npos)
-      << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {dir.path().string(), "is a directory"},
+              [&] { Sha256FileHex(dir.path()); });
 }
 
 TEST(IsSha256HexTest, AcceptsDigests) {

@@ -7,8 +7,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/testing.h"
+
 namespace mloop {
 namespace {
+
+using test::CatchError;
 
 const std::vector<std::pair<ErrorCode, std::string>>& AllCodes() {
   static const std::vector<std::pair<ErrorCode, std::string>> kCodes = {
@@ -52,8 +56,7 @@ TEST(ErrorTest, CarriesCodeAndMessage) {
 }
 
 TEST(ErrorTest, IsARuntimeErrorAndCopiesKeepCodeAndMessage) {
-  Error original(ErrorCode::kUnavailable,
-                 "postgresql://db: connection refused");
+  Error original(ErrorCode::kUnavailable, "postgresql://db: connection refused");
   Error copy = original;
   EXPECT_EQ(copy.code(), ErrorCode::kUnavailable);
   EXPECT_EQ(copy.message(), "postgresql://db: connection refused");
@@ -68,17 +71,6 @@ TEST(ErrorTest, EmptyMessage) {
   Error e(ErrorCode::kInternal, "");
   EXPECT_EQ(e.code(), ErrorCode::kInternal);
   EXPECT_EQ(e.message(), "");
-}
-
-template <typename F>
-Error CatchError(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mloop::Error thrown";
-  return Error(ErrorCode::kInternal, "<none>");
 }
 
 TEST(ThrowHelpersTest, ThrowInvalidArgument) {

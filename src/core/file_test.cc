@@ -3,150 +3,83 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <utility>
 
 #include "core/error.h"
-#include "core/id.h"
+#include "core/testing.h"
 
 namespace mloop {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir()
-      : path_(fs::temp_directory_path() / ("mloop_file_test_" + NewId())) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_,
-                   ec);  // Best effort: a leftover temp folder is harmless.
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::set<std::string> EntriesOf(const fs::path& dir) {
-  std::set<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    names.insert(entry.path().filename().string());
-  }
-  return names;
-}
-
-template <typename F>
-Error CatchError(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mloop::Error thrown";
-  return Error(ErrorCode::kInternal, "<none>");
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
+using test::EntriesOf;
+using test::ExpectError;
+using test::TempDir;
+using test::WriteBytes;
 
 const std::string kBinary("line 1\n\0\0\xff\xfe\r\nend\0", 17);
 
 TEST(ReadFileTest, RoundTripsBinaryBytesIncludingNul) {
   TempDir dir;
-  fs::path file = dir.path() / "binary.bin";
-  WriteBytes(file, kBinary);
-  std::string read = ReadFile(file);
+  std::string read = ReadFile(dir.Write("binary.bin", kBinary));
   EXPECT_EQ(read.size(), 17u);
   EXPECT_EQ(read, kBinary);
 }
 
 TEST(ReadFileTest, EmptyFile) {
   TempDir dir;
-  fs::path file = dir.path() / "empty.txt";
-  WriteBytes(file, "");
-  EXPECT_EQ(ReadFile(file), "");
+  EXPECT_EQ(ReadFile(dir.Write("empty.txt", "")), "");
 }
 
 TEST(ReadFileTest, LargeFile) {
   TempDir dir;
-  fs::path file = dir.path() / "large.bin";
   std::string bytes;
   for (size_t i = 0; i < (3u << 20); ++i) {
     bytes.push_back(static_cast<char>(i % 253));
   }
-  WriteBytes(file, bytes);
-  EXPECT_EQ(ReadFile(file), bytes);
+  EXPECT_EQ(ReadFile(dir.Write("large.bin", bytes)), bytes);
 }
 
 TEST(ReadFileTest, MissingFileIsNotFoundNamingThePath) {
   TempDir dir;
   fs::path missing = dir.path() / "missing.csv";
-  Error e = CatchError([&] { ReadFile(missing); });
-  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(e.message(), missing.string())) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "no such file")) << e.message();
+  ExpectError(ErrorCode::kNotFound, {missing.string(), "no such file"}, [&] { ReadFile(missing); });
 }
 
 TEST(ReadFileTest, DirectoryIsInvalidArgument) {
   TempDir dir;
-  Error e = CatchError([&] { ReadFile(dir.path()); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(e.message(), dir.path().string())) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "is a directory")) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {dir.path().string(), "is a directory"},
+              [&] { ReadFile(dir.path()); });
 }
 
 TEST(ReadFileTest, DeviceIsNotARegularFile) {
   if (!fs::exists("/dev/null")) GTEST_SKIP() << "no /dev/null here";
-  Error e = CatchError([] { ReadFile("/dev/null"); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(e.message(), "/dev/null")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "not a regular file")) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {"/dev/null", "not a regular file"},
+              [] { ReadFile("/dev/null"); });
 }
 
 TEST(ReadFileTest, FollowsSymlinks) {
   TempDir dir;
-  fs::path target = dir.path() / "target.txt";
-  WriteBytes(target, "through the link");
+  fs::path target = dir.Write("target.txt", "through the link");
   fs::path link = dir.path() / "link.txt";
   fs::create_symlink(target, link);
   EXPECT_EQ(ReadFile(link), "through the link");
 
   fs::path dangling = dir.path() / "dangling.txt";
   fs::create_symlink(dir.path() / "gone.txt", dangling);
-  Error e = CatchError([&] { ReadFile(dangling); });
-  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(e.message(), dangling.string())) << e.message();
+  ExpectError(ErrorCode::kNotFound, {dangling.string()}, [&] { ReadFile(dangling); });
 }
 
 TEST(CheckReadableFileTest, AcceptsFilesAndRejectsMissingAndDirectories) {
   TempDir dir;
-  fs::path file = dir.path() / "ok.txt";
-  WriteBytes(file, "ok");
-  EXPECT_NO_THROW(CheckReadableFile(file));
+  EXPECT_NO_THROW(CheckReadableFile(dir.Write("ok.txt", "ok")));
 
   fs::path missing = dir.path() / "nope.txt";
-  Error not_found = CatchError([&] { CheckReadableFile(missing); });
-  EXPECT_EQ(not_found.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(not_found.message(), missing.string()));
-
-  Error is_dir = CatchError([&] { CheckReadableFile(dir.path()); });
-  EXPECT_EQ(is_dir.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(is_dir.message(), dir.path().string()));
-  EXPECT_TRUE(Contains(is_dir.message(), "is a directory"));
+  ExpectError(ErrorCode::kNotFound, {missing.string()}, [&] { CheckReadableFile(missing); });
+  ExpectError(ErrorCode::kInvalidArgument, {dir.path().string(), "is a directory"},
+              [&] { CheckReadableFile(dir.path()); });
 }
 
 TEST(WriteFileAtomicTest, CreatesANewFile) {
@@ -159,8 +92,7 @@ TEST(WriteFileAtomicTest, CreatesANewFile) {
 
 TEST(WriteFileAtomicTest, ReplacesContentAndLeavesNoTemporaryFiles) {
   TempDir dir;
-  fs::path file = dir.path() / "mloop.yaml";
-  WriteBytes(file, "old content that is longer than the new one\n");
+  fs::path file = dir.Write("mloop.yaml", "old content that is longer than the new one\n");
   WriteFileAtomic(file, "new\n");
   EXPECT_EQ(ReadFile(file), "new\n");
   WriteFileAtomic(file, "");
@@ -184,10 +116,8 @@ TEST(WriteFileAtomicTest, ManyWritesLeaveOnlyTheTargets) {
 TEST(WriteFileAtomicTest, MissingFolderIsInvalidArgumentNamingThePath) {
   TempDir dir;
   fs::path file = dir.path() / "no_such_folder" / "out.txt";
-  Error e = CatchError([&] { WriteFileAtomic(file, "x"); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(e.message(), file.string())) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "cannot create")) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {file.string(), "cannot create"},
+              [&] { WriteFileAtomic(file, "x"); });
   EXPECT_TRUE(EntriesOf(dir.path()).empty());
 }
 
@@ -198,18 +128,15 @@ TEST(WriteFileAtomicTest, FailedRenameLeavesTargetAndNoTemporaryFile) {
   fs::path target = dir.path() / "target";
   fs::create_directories(target);
   WriteBytes(target / "keep.txt", "kept");
-  Error e = CatchError([&] { WriteFileAtomic(target, "data"); });
-  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
-  EXPECT_TRUE(Contains(e.message(), target.string())) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "rename failed")) << e.message();
+  ExpectError(ErrorCode::kDataLoss, {target.string(), "rename failed"},
+              [&] { WriteFileAtomic(target, "data"); });
   EXPECT_EQ(EntriesOf(dir.path()), std::set<std::string>{"target"});
   EXPECT_EQ(ReadFile(target / "keep.txt"), "kept");
 }
 
 TEST(MappedFileTest, EmptyFileMapsToEmptyView) {
   TempDir dir;
-  fs::path file = dir.path() / "empty.csv";
-  WriteBytes(file, "");
+  fs::path file = dir.Write("empty.csv", "");
   MappedFile mapped(file);
   EXPECT_TRUE(mapped.view().empty());
   EXPECT_EQ(mapped.view().size(), 0u);
@@ -218,8 +145,7 @@ TEST(MappedFileTest, EmptyFileMapsToEmptyView) {
 
 TEST(MappedFileTest, ViewHoldsTheFileBytes) {
   TempDir dir;
-  fs::path file = dir.path() / "data.bin";
-  WriteBytes(file, kBinary);
+  fs::path file = dir.Write("data.bin", kBinary);
   MappedFile mapped(file);
   EXPECT_EQ(mapped.view(), kBinary);
   EXPECT_EQ(mapped.path(), file);
@@ -227,8 +153,7 @@ TEST(MappedFileTest, ViewHoldsTheFileBytes) {
 
 TEST(MappedFileTest, ViewSurvivesAtomicReplacementOfTheFile) {
   TempDir dir;
-  fs::path file = dir.path() / "data.txt";
-  WriteBytes(file, "version one");
+  fs::path file = dir.Write("data.txt", "version one");
   MappedFile mapped(file);
   WriteFileAtomic(file, "version two, longer");
   EXPECT_EQ(mapped.view(), "version one");
@@ -238,20 +163,14 @@ TEST(MappedFileTest, ViewSurvivesAtomicReplacementOfTheFile) {
 TEST(MappedFileTest, MissingAndDirectoryThrowNamingThePath) {
   TempDir dir;
   fs::path missing = dir.path() / "missing.bin";
-  Error not_found = CatchError([&] { MappedFile m(missing); });
-  EXPECT_EQ(not_found.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(not_found.message(), missing.string()));
-
-  Error is_dir = CatchError([&] { MappedFile m(dir.path()); });
-  EXPECT_EQ(is_dir.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(is_dir.message(), dir.path().string()));
-  EXPECT_TRUE(Contains(is_dir.message(), "is a directory"));
+  ExpectError(ErrorCode::kNotFound, {missing.string()}, [&] { MappedFile m(missing); });
+  ExpectError(ErrorCode::kInvalidArgument, {dir.path().string(), "is a directory"},
+              [&] { MappedFile m(dir.path()); });
 }
 
 TEST(MappedFileTest, MoveConstructionTransfersTheMapping) {
   TempDir dir;
-  fs::path file = dir.path() / "a.bin";
-  WriteBytes(file, kBinary);
+  fs::path file = dir.Write("a.bin", kBinary);
   MappedFile original(file);
   const char* data = original.view().data();
 
@@ -264,10 +183,8 @@ TEST(MappedFileTest, MoveConstructionTransfersTheMapping) {
 
 TEST(MappedFileTest, MoveAssignmentReleasesTheOldMapping) {
   TempDir dir;
-  fs::path a = dir.path() / "a.txt";
-  fs::path b = dir.path() / "b.txt";
-  WriteBytes(a, "contents of a");
-  WriteBytes(b, "b");
+  fs::path a = dir.Write("a.txt", "contents of a");
+  fs::path b = dir.Write("b.txt", "b");
   MappedFile target(a);
   MappedFile source(b);
   target = std::move(source);
@@ -286,8 +203,7 @@ TEST(MappedFileTest, MoveAssignmentReleasesTheOldMapping) {
 
 TEST(MappedFileTest, SelfMoveAssignmentKeepsTheMapping) {
   TempDir dir;
-  fs::path file = dir.path() / "self.txt";
-  WriteBytes(file, "self");
+  fs::path file = dir.Write("self.txt", "self");
   MappedFile mapped(file);
   MappedFile& alias = mapped;
   mapped = std::move(alias);
@@ -297,8 +213,7 @@ TEST(MappedFileTest, SelfMoveAssignmentKeepsTheMapping) {
 
 TEST(MappedFileTest, MoveOfEmptyFileMapping) {
   TempDir dir;
-  fs::path file = dir.path() / "empty";
-  WriteBytes(file, "");
+  fs::path file = dir.Write("empty", "");
   MappedFile a(file);
   MappedFile b(std::move(a));
   EXPECT_TRUE(b.view().empty());

@@ -5,60 +5,20 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 
 #include "core/error.h"
-#include "core/id.h"
+#include "core/testing.h"
 
 namespace mloop {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh folder under the system temp folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir()
-      : path_(fs::temp_directory_path() / ("mloop_json_test_" + NewId())) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_,
-                   ec);  // Best effort: a leftover temp folder is harmless.
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-template <typename F>
-Error CatchError(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mloop::Error thrown";
-  return Error(ErrorCode::kInternal, "<none>");
-}
-
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
+using test::CatchError;
+using test::Contains;
+using test::ExpectError;
+using test::TempDir;
 
 // ---------------------------------------------------------------------------
 // ParseJson
@@ -91,55 +51,47 @@ TEST(ParseJsonTest, ErrorNamesSourceLineAndColumn) {
   const std::string text = "{\n  \"a\": 1,\n  \"b\": ?\n}\n";
   Error e = CatchError([&] { ParseJson(text, "config.json"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "config.json:3:8: invalid JSON"))
-      << e.message();
+  EXPECT_TRUE(e.message().starts_with("config.json:3:8: invalid JSON")) << e.message();
 }
 
 TEST(ParseJsonTest, ErrorOnTheFirstLine) {
   Error e = CatchError([] { ParseJson("[1, 2,, 3]", "<stdin>"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "<stdin>:1:7: invalid JSON"))
-      << e.message();
+  EXPECT_TRUE(e.message().starts_with("<stdin>:1:7: invalid JSON")) << e.message();
 }
 
 TEST(ParseJsonTest, TruncatedInputNamesTheLastLine) {
   Error e = CatchError([] { ParseJson("{\n\"a\": [1,\n2", "trunc.json"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "trunc.json:3:")) << e.message();
+  EXPECT_TRUE(e.message().starts_with("trunc.json:3:")) << e.message();
   EXPECT_TRUE(Contains(e.message(), "invalid JSON")) << e.message();
 }
 
 TEST(ParseJsonTest, EmptyInputIsAnError) {
   Error e = CatchError([] { ParseJson("", "empty.json"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "empty.json:1:1: invalid JSON"))
-      << e.message();
+  EXPECT_TRUE(e.message().starts_with("empty.json:1:1: invalid JSON")) << e.message();
 }
 
 TEST(ParseJsonTest, TrailingGarbageIsAnError) {
   Error e = CatchError([] { ParseJson("{}\n{}", "two.json"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "two.json:2:")) << e.message();
+  EXPECT_TRUE(e.message().starts_with("two.json:2:")) << e.message();
 }
 
 TEST(ReadJsonFileTest, ReadsAndNamesThePathInErrors) {
   TempDir dir;
-  fs::path good = dir.path() / "good.json";
-  WriteBytes(good, R"({"name": "adult", "version": 3})");
-  Json doc = ReadJsonFile(good);
+  Json doc = ReadJsonFile(dir.Write("good.json", R"({"name": "adult", "version": 3})"));
   EXPECT_EQ(doc["name"], "adult");
   EXPECT_EQ(doc["version"], 3);
 
-  fs::path bad = dir.path() / "bad.json";
-  WriteBytes(bad, "{\n  \"name\": \"adult\"\n  \"version\": 3\n}\n");
+  fs::path bad = dir.Write("bad.json", "{\n  \"name\": \"adult\"\n  \"version\": 3\n}\n");
   Error e = CatchError([&] { ReadJsonFile(bad); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), bad.string() + ":3:")) << e.message();
+  EXPECT_TRUE(e.message().starts_with(bad.string() + ":3:")) << e.message();
 
   fs::path missing = dir.path() / "missing.json";
-  Error not_found = CatchError([&] { ReadJsonFile(missing); });
-  EXPECT_EQ(not_found.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(not_found.message(), missing.string()));
+  ExpectError(ErrorCode::kNotFound, {missing.string()}, [&] { ReadJsonFile(missing); });
 }
 
 // ---------------------------------------------------------------------------
@@ -191,24 +143,19 @@ TEST(ParseYamlTest, ScalarTypes) {
   EXPECT_EQ(doc["plain"], "hello world");
   EXPECT_EQ(doc["yes_word"], "yes");  // YAML 1.2: only true/false are booleans.
   EXPECT_EQ(doc["version_like"], "1.2.3");
-  EXPECT_EQ(doc["infinity"].get<double>(),
-            std::numeric_limits<double>::infinity());
-  EXPECT_EQ(doc["minus_infinity"].get<double>(),
-            -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(doc["infinity"].get<double>(), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(doc["minus_infinity"].get<double>(), -std::numeric_limits<double>::infinity());
 }
 
 TEST(ParseYamlTest, WordsThatAreNotYamlNumbersStayStrings) {
   // The core schema spells infinity and not-a-number .inf and .nan; the bare
   // words are text (pandas-style null markers, category values).
-  Json doc =
-      ParseYaml("na_values: [NaN, nan, inf, Infinity, -inf]\n", "na.yaml");
-  EXPECT_EQ(doc["na_values"],
-            Json::parse(R"(["NaN", "nan", "inf", "Infinity", "-inf"])"));
+  Json doc = ParseYaml("na_values: [NaN, nan, inf, Infinity, -inf]\n", "na.yaml");
+  EXPECT_EQ(doc["na_values"], Json::parse(R"(["NaN", "nan", "inf", "Infinity", "-inf"])"));
 }
 
 TEST(ParseYamlTest, FloatSpellings) {
-  Json doc = ParseYaml("a: .5\nb: -.5\nc: 5.\nd: .nan\ne: 2.5e-3\nf: -0\n",
-                       "floats.yaml");
+  Json doc = ParseYaml("a: .5\nb: -.5\nc: 5.\nd: .nan\ne: 2.5e-3\nf: -0\n", "floats.yaml");
   EXPECT_DOUBLE_EQ(doc["a"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(doc["b"].get<double>(), -0.5);
   EXPECT_DOUBLE_EQ(doc["c"].get<double>(), 5.0);
@@ -251,8 +198,7 @@ TEST(ParseYamlTest, NestedMapsAndListsKeepKeyOrder) {
       "train.yaml");
   std::vector<std::string> keys;
   for (const auto& [k, v] : doc.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"name", "model", "features", "flow",
-                                            "alpha"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"name", "model", "features", "flow", "alpha"}));
   EXPECT_EQ(doc["model"]["type"], "xgboost");
   EXPECT_EQ(doc["model"]["params"]["max_depth"], 6);
   EXPECT_DOUBLE_EQ(doc["model"]["params"]["eta"].get<double>(), 0.3);
@@ -277,55 +223,44 @@ TEST(ParseYamlTest, EmptyDocumentAndEmptyCollections) {
 
 TEST(ParseYamlTest, InvalidYamlNamesSourceAndLine) {
   // The unclosed flow sequence opened on line 2 is reported where it breaks.
-  Error e = CatchError([] {
-    ParseYaml("name: adult\nvalues: [1, 2\nnext: 3\n", "contract.yaml");
-  });
+  Error e = CatchError([] { ParseYaml("name: adult\nvalues: [1, 2\nnext: 3\n", "contract.yaml"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "contract.yaml:")) << e.message();
+  EXPECT_TRUE(e.message().starts_with("contract.yaml:")) << e.message();
   EXPECT_TRUE(Contains(e.message(), "invalid YAML")) << e.message();
 
-  Error indent =
-      CatchError([] { ParseYaml("a: 1\nb: 2\n  c: 3\n", "indent.yaml"); });
+  Error indent = CatchError([] { ParseYaml("a: 1\nb: 2\n  c: 3\n", "indent.yaml"); });
   EXPECT_EQ(indent.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(indent.message(), "indent.yaml:3:"))
-      << indent.message();
+  EXPECT_TRUE(indent.message().starts_with("indent.yaml:3:")) << indent.message();
   EXPECT_TRUE(Contains(indent.message(), "invalid YAML")) << indent.message();
 }
 
 TEST(ParseYamlTest, ListItemInsideAMapNamesSourceAndLine) {
   Error e = CatchError([] { ParseYaml("a: 1\nb: 2\n- c\n", "mixed.yaml"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "mixed.yaml:3:")) << e.message();
+  EXPECT_TRUE(e.message().starts_with("mixed.yaml:3:")) << e.message();
   EXPECT_TRUE(Contains(e.message(), "invalid YAML")) << e.message();
 }
 
 TEST(ParseYamlTest, NonScalarMappingKeyIsRejectedWithItsLine) {
-  Error e =
-      CatchError([] { ParseYaml("ok: 1\n? [a, b]\n: 2\n", "keys.yaml"); });
+  Error e = CatchError([] { ParseYaml("ok: 1\n? [a, b]\n: 2\n", "keys.yaml"); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), "keys.yaml:2")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "mapping keys must be plain scalars"))
-      << e.message();
+  EXPECT_TRUE(e.message().starts_with("keys.yaml:2")) << e.message();
+  EXPECT_TRUE(Contains(e.message(), "mapping keys must be plain scalars")) << e.message();
 }
 
 TEST(ReadYamlFileTest, ReadsAndNamesThePathInErrors) {
   TempDir dir;
-  fs::path good = dir.path() / "mloop.yaml";
-  WriteBytes(good, "store:\n  metadata: sqlite\n  threads: 4\n");
-  Json doc = ReadYamlFile(good);
+  Json doc = ReadYamlFile(dir.Write("mloop.yaml", "store:\n  metadata: sqlite\n  threads: 4\n"));
   EXPECT_EQ(doc["store"]["metadata"], "sqlite");
   EXPECT_EQ(doc["store"]["threads"], 4);
 
-  fs::path bad = dir.path() / "bad.yaml";
-  WriteBytes(bad, "a: 1\nb: 2\n  c: 3\n");
+  fs::path bad = dir.Write("bad.yaml", "a: 1\nb: 2\n  c: 3\n");
   Error e = CatchError([&] { ReadYamlFile(bad); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(StartsWith(e.message(), bad.string() + ":3:")) << e.message();
+  EXPECT_TRUE(e.message().starts_with(bad.string() + ":3:")) << e.message();
 
   fs::path missing = dir.path() / "missing.yaml";
-  Error not_found = CatchError([&] { ReadYamlFile(missing); });
-  EXPECT_EQ(not_found.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(not_found.message(), missing.string()));
+  ExpectError(ErrorCode::kNotFound, {missing.string()}, [&] { ReadYamlFile(missing); });
 }
 
 // ---------------------------------------------------------------------------
@@ -383,8 +318,8 @@ TEST(ToYamlTest, RoundTripsANestedDocument) {
 }
 
 TEST(ToYamlTest, RoundTripsTopLevelScalarsAndCollections) {
-  for (const char* json : {"null", "true", "0", "-1", "2.5", "\"12\"", "\"\"",
-                           "\"text\"", "[]", "{}", "[[1], [2, [3]]]"}) {
+  for (const char* json : {"null", "true", "0", "-1", "2.5", "\"12\"", "\"\"", "\"text\"", "[]",
+                           "{}", "[[1], [2, [3]]]"}) {
     Json doc = Json::parse(json);
     std::string yaml = ToYaml(doc);
     EXPECT_EQ(ParseYaml(yaml, "top.yaml"), doc) << json << " -> " << yaml;
@@ -399,12 +334,9 @@ TEST(ToYamlTest, RoundTripsInfinityNanAndLargeUnsigned) {
   doc["nan"] = std::numeric_limits<double>::quiet_NaN();
   std::string yaml = ToYaml(doc);
   Json back = ParseYaml(yaml, "inf.yaml");
-  EXPECT_EQ(back["max"].get<double>(), std::numeric_limits<double>::infinity())
-      << yaml;
-  EXPECT_EQ(back["min"].get<double>(), -std::numeric_limits<double>::infinity())
-      << yaml;
-  EXPECT_EQ(back["seed"].get<uint64_t>(), std::numeric_limits<uint64_t>::max())
-      << yaml;
+  EXPECT_EQ(back["max"].get<double>(), std::numeric_limits<double>::infinity()) << yaml;
+  EXPECT_EQ(back["min"].get<double>(), -std::numeric_limits<double>::infinity()) << yaml;
+  EXPECT_EQ(back["seed"].get<uint64_t>(), std::numeric_limits<uint64_t>::max()) << yaml;
   ASSERT_TRUE(back["nan"].is_number_float()) << yaml;
   EXPECT_TRUE(std::isnan(back["nan"].get<double>())) << yaml;
 }

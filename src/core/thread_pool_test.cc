@@ -13,9 +13,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/testing.h"
 
 namespace mloop {
 namespace {
+
+using test::CatchError;
 
 // Runs ParallelFor(n) and checks each index in [0, n) was visited exactly once.
 void ExpectEachIndexOnce(ThreadPool& pool, size_t n) {
@@ -76,16 +79,14 @@ TEST(ThreadPoolTest, ParallelForSumsCorrectly) {
 TEST(ThreadPoolTest, ParallelForRethrowsTheErrorWithItsCode) {
   ThreadPool pool(2);
   std::atomic<int> calls{0};
-  try {
+  Error e = CatchError([&] {
     pool.ParallelFor(100, [&](size_t i) {
       calls.fetch_add(1);
       if (i == 37) ThrowInvalidArgument("row 37: bad value");
     });
-    FAIL() << "ParallelFor did not rethrow";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_EQ(e.message(), "row 37: bad value");
-  }
+  });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.message(), "row 37: bad value");
   // Every index still ran: the error does not cancel the others.
   EXPECT_EQ(calls.load(), 100);
 }
@@ -94,33 +95,26 @@ TEST(ThreadPoolTest, ParallelForRethrowsOneOfSeveralErrors) {
   ThreadPool pool(2);
   try {
     pool.ParallelFor(50, [](size_t i) {
-      if (i % 10 == 3)
-        throw std::runtime_error("failed at " + std::to_string(i));
+      if (i % 10 == 3) throw std::runtime_error("failed at " + std::to_string(i));
     });
     FAIL() << "ParallelFor did not rethrow";
   } catch (const std::runtime_error& e) {
-    const std::set<std::string> allowed = {"failed at 3", "failed at 13",
-                                           "failed at 23", "failed at 33",
-                                           "failed at 43"};
+    const std::set<std::string> allowed = {"failed at 3", "failed at 13", "failed at 23",
+                                           "failed at 33", "failed at 43"};
     EXPECT_TRUE(allowed.count(e.what())) << e.what();
   }
 }
 
 TEST(ThreadPoolTest, ParallelForOfOneRethrows) {
   ThreadPool pool(2);
-  try {
-    pool.ParallelFor(1, [](size_t) { ThrowNotFound("only one"); });
-    FAIL() << "ParallelFor did not rethrow";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-    EXPECT_EQ(e.message(), "only one");
-  }
+  Error e = CatchError([&] { pool.ParallelFor(1, [](size_t) { ThrowNotFound("only one"); }); });
+  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(e.message(), "only one");
 }
 
 TEST(ThreadPoolTest, PoolIsUsableAfterAnError) {
   ThreadPool pool(2);
-  EXPECT_THROW(pool.ParallelFor(10, [](size_t) { ThrowInternal("boom"); }),
-               Error);
+  EXPECT_THROW(pool.ParallelFor(10, [](size_t) { ThrowInternal("boom"); }), Error);
   ExpectEachIndexOnce(pool, 500);
 }
 
@@ -134,15 +128,10 @@ TEST(ThreadPoolTest, SubmitFuturesCompleteAndCarryExceptions) {
   for (auto& f : futures) f.get();
   EXPECT_EQ(done.load(), 100);
 
-  std::future<void> failing =
-      pool.Submit([] { ThrowDataLoss("artifact ab/cd: digest mismatch"); });
-  try {
-    failing.get();
-    FAIL() << "future did not rethrow";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
-    EXPECT_EQ(e.message(), "artifact ab/cd: digest mismatch");
-  }
+  std::future<void> failing = pool.Submit([] { ThrowDataLoss("artifact ab/cd: digest mismatch"); });
+  Error e = CatchError([&] { failing.get(); });
+  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(e.message(), "artifact ab/cd: digest mismatch");
 }
 
 TEST(ThreadPoolTest, SubmitRunsOnWorkerThreads) {
@@ -193,8 +182,8 @@ TEST(ThreadPoolTest, ParallelForInsideAPoolTaskDoesNotDeadlock) {
   // helper it queues can never start, so the caller must not wait for it.
   ThreadPool pool(1);
   std::atomic<int> calls{0};
-  std::future<void> outer = pool.Submit(
-      [&] { pool.ParallelFor(100, [&](size_t) { calls.fetch_add(1); }); });
+  std::future<void> outer =
+      pool.Submit([&] { pool.ParallelFor(100, [&](size_t) { calls.fetch_add(1); }); });
   ASSERT_EQ(outer.wait_for(std::chrono::seconds(30)), std::future_status::ready)
       << "nested ParallelFor deadlocked";
   outer.get();

@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/testing.h"
 
 namespace mloop::stats {
 namespace {
+
+using test::ExpectError;
 
 Histogram Build(const std::vector<double>& values, int min_exponent) {
   Histogram h(min_exponent);
@@ -197,28 +200,20 @@ TEST(HistogramTest, FromJsonNamesTheBadKey) {
   h.AddInt(1);
   h.AddInt(9);
   Json good = h.ToJson();
-  auto error_of = [](const Json& j) -> std::string {
-    try {
-      Histogram::FromJson(j, "h");
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-      return std::string(e.message());
-    }
-    return "no error";
-  };
   Json j = good;
+  auto from_json = [&] { Histogram::FromJson(j, "h"); };
   j["counts"] = Json::array();
   for (int i = 0; i < 65; ++i) j["counts"].push_back(1);
-  EXPECT_NE(error_of(j).find("'h.counts'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'h.counts'"}, from_json);
   j = good;
   j["counts"].back() = 0;
-  EXPECT_NE(error_of(j).find("'h.counts'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'h.counts'"}, from_json);
   j = good;
   j["exponent"] = -1;
-  EXPECT_NE(error_of(j).find("'h.exponent'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'h.exponent'"}, from_json);
   j = good;
   j["first"] = "0";
-  EXPECT_NE(error_of(j).find("'h.first'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'h.first'"}, from_json);
 }
 
 }  // namespace

@@ -7,10 +7,13 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/testing.h"
 #include "stats/hash.h"
 
 namespace mloop::stats {
 namespace {
+
+using test::ExpectError;
 
 double RelativeError(double estimate, double truth) { return std::fabs(estimate - truth) / truth; }
 
@@ -89,27 +92,19 @@ TEST(HyperLogLogTest, JsonRoundTrip) {
 
 TEST(HyperLogLogTest, FromJsonNamesTheBadKey) {
   Json good = HyperLogLog().ToJson();
-  auto error_of = [](const Json& j) -> std::string {
-    try {
-      HyperLogLog::FromJson(j, "d");
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-      return std::string(e.message());
-    }
-    return "no error";
-  };
   Json j = good;
+  auto from_json = [&] { HyperLogLog::FromJson(j, "d"); };
   j["precision"] = 30;
-  EXPECT_NE(error_of(j).find("'d.precision'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'d.precision'"}, from_json);
   j = good;
   j["registers"] = "AAAA";
-  EXPECT_NE(error_of(j).find("'d.registers'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'d.registers'"}, from_json);
   j = good;
   j["registers"] = "!" + good["registers"].get<std::string>().substr(1);
-  EXPECT_NE(error_of(j).find("'d.registers'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'d.registers'"}, from_json);
   j = good;
   j.erase("registers");
-  EXPECT_NE(error_of(j).find("'d.registers' is missing"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'d.registers' is missing"}, from_json);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/testing.h"
 #include "core/time.h"
 
 namespace mloop::stats {
@@ -20,6 +21,9 @@ namespace {
 using table::Column;
 using table::DataType;
 using table::Table;
+using test::CatchError;
+using test::Contains;
+using test::ExpectError;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -379,16 +383,6 @@ TEST(ProfileTest, JsonRoundTripAndMergeAfterwards) {
   ExpectSameAsWhole(grown, ProfileTable(t), t);
 }
 
-std::string FromJsonError(const Json& j) {
-  try {
-    TableProfile::FromJson(j);
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    return std::string(e.message());
-  }
-  return "no error";
-}
-
 TEST(ProfileTest, FromJsonNamesTheBadKey) {
   Table t = MixedTable(500, 5);
   const Json good = ProfileTable(t).ToJson();
@@ -422,10 +416,10 @@ TEST(ProfileTest, FromJsonNamesTheBadKey) {
   for (const Case& c : cases) {
     Json j = good;
     c.damage(j);
-    std::string message = FromJsonError(j);
-    EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+    ExpectError(ErrorCode::kInvalidArgument, {c.expected}, [&] { TableProfile::FromJson(j); });
   }
-  EXPECT_NE(FromJsonError(Json::array()).find("not a JSON object"), std::string::npos);
+  ExpectError(ErrorCode::kInvalidArgument, {"not a JSON object"},
+              [] { TableProfile::FromJson(Json::array()); });
 }
 
 TEST(ProfileTest, MergeRejectsDifferentColumns) {
@@ -436,14 +430,8 @@ TEST(ProfileTest, MergeRejectsDifferentColumns) {
   Column b("b", DataType::kInt64);
   b.AppendInt(1);
   ColumnProfile pa = ProfileColumn(a);
-  try {
-    pa.Merge(ProfileColumn(a_float));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.message()).find("'a' (int64)"), std::string::npos) << e.message();
-    EXPECT_NE(std::string(e.message()).find("float64"), std::string::npos) << e.message();
-  }
+  ExpectError(ErrorCode::kInvalidArgument, {"'a' (int64)", "float64"},
+              [&] { pa.Merge(ProfileColumn(a_float)); });
   EXPECT_THROW(pa.Merge(ProfileColumn(b)), Error);
   EXPECT_EQ(pa.count(), 1u);
   // A stored profile built with another sketch size does not merge, and leaves the
@@ -461,12 +449,8 @@ TEST(ProfileTest, MergeRejectsDifferentColumns) {
   tb.AddColumn(a);
   tb.AddColumn(b);
   TableProfile p = ProfileTable(ta);
-  try {
-    p.Merge(ProfileTable(tb));
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.message()).find("'b'"), std::string::npos) << e.message();
-  }
+  Error e = CatchError([&] { p.Merge(ProfileTable(tb)); });
+  EXPECT_TRUE(Contains(e.message(), "'b'")) << e.message();
   EXPECT_EQ(p.rows(), 1u);
   EXPECT_THROW(p.AddRows(tb, 0, 1), Error);
   EXPECT_THROW(p.AddRows(ta, 0, 2), Error);

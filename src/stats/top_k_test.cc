@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/testing.h"
 
 namespace mloop::stats {
 namespace {
+
+using test::ExpectError;
 
 // Draws from a Zipf distribution over `distinct` values, exponent 1.1.
 std::vector<std::string> Zipf(size_t n, size_t distinct, uint64_t seed) {
@@ -139,27 +142,19 @@ TEST(TopKTest, FromJsonNamesTheBadKey) {
   t.Add("a", 3);
   t.Add("b", 1);
   Json good = t.ToJson();
-  auto error_of = [](const Json& j) -> std::string {
-    try {
-      TopK::FromJson(j, "t");
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-      return std::string(e.message());
-    }
-    return "no error";
-  };
   Json j = good;
+  auto from_json = [&] { TopK::FromJson(j, "t"); };
   j["capacity"] = 0;
-  EXPECT_NE(error_of(j).find("'t.capacity'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'t.capacity'"}, from_json);
   j = good;
   j["items"][1]["value"] = "a";
-  EXPECT_NE(error_of(j).find("'t.items[1].value'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'t.items[1].value'"}, from_json);
   j = good;
   j["items"][0]["count"] = -1;
-  EXPECT_NE(error_of(j).find("'t.items[0].count'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'t.items[0].count'"}, from_json);
   j = good;
   j["total"] = 2;
-  EXPECT_NE(error_of(j).find("'t.total'"), std::string::npos) << error_of(j);
+  ExpectError(ErrorCode::kInvalidArgument, {"'t.total'"}, from_json);
 }
 
 }  // namespace

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/testing.h"
 
 namespace mloop::stats {
 namespace {
+
+using test::ExpectError;
 
 struct TwoPass {
   double mean;
@@ -133,14 +136,8 @@ TEST(WelfordTest, FromJsonNamesTheBadKey) {
   w.Add(2);
   Json j = w.ToJson();
   j["m2"] = -1;
-  try {
-    Welford::FromJson(j, "columns[0].sketches.moments");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.message()).find("'columns[0].sketches.moments.m2'"), std::string::npos)
-        << e.message();
-  }
+  ExpectError(ErrorCode::kInvalidArgument, {"'columns[0].sketches.moments.m2'"},
+              [&] { Welford::FromJson(j, "columns[0].sketches.moments"); });
   Json no_sum = w.ToJson();
   no_sum.erase("sum");
   EXPECT_THROW(Welford::FromJson(no_sum), Error);

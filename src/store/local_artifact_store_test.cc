@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,44 +12,26 @@
 
 #include "core/digest.h"
 #include "core/error.h"
-#include "store/internal/test_support.h"
+#include "core/file.h"
+#include "core/testing.h"
 
 namespace mloop::store {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::string_literals;
-using testing::CatchError;
-using testing::Contains;
-using testing::TempDir;
+using test::EntriesOf;
+using test::ExpectError;
+using test::TempDir;
+using test::WriteBytes;
 
 // The SHA-256 of "hello\n".
-constexpr char kHelloDigest[] =
-    "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
-
-void WriteBytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+constexpr char kHelloDigest[] = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
 
 // Artifacts are read-only; a test that damages one makes it writable first.
 void Damage(const fs::path& path, const std::string& bytes) {
   fs::permissions(path, fs::perms::owner_write, fs::perm_options::add);
   WriteBytes(path, bytes);
-}
-
-size_t EntriesIn(const fs::path& dir) {
-  size_t n = 0;
-  for (auto it = fs::directory_iterator(dir); it != fs::directory_iterator();
-       ++it)
-    ++n;
-  return n;
 }
 
 class LocalArtifactStoreTest : public ::testing::Test {
@@ -72,9 +52,8 @@ TEST_F(LocalArtifactStoreTest, PutThenGetRoundTrips) {
   fs::path file = Root() / "sha256" / "58" / std::string(kHelloDigest + 2);
   EXPECT_EQ(store_.PathOf(digest), file);
   EXPECT_TRUE(fs::is_regular_file(file));
-  EXPECT_EQ(
-      fs::status(file).permissions() & fs::perms::all,
-      fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read)
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read)
       << "artifacts are read-only";
 
   const std::string binary = "\0\1\2\xff\0"s + std::string(70000, '\0');
@@ -93,22 +72,19 @@ TEST_F(LocalArtifactStoreTest, PutOfExistingContentIsIdempotent) {
   fs::file_time_type written = fs::last_write_time(store_.PathOf(first));
   std::string second = store_.Put("same bytes");
   EXPECT_EQ(first, second);
-  EXPECT_EQ(fs::last_write_time(store_.PathOf(first)), written)
-      << "not rewritten";
+  EXPECT_EQ(fs::last_write_time(store_.PathOf(first)), written) << "not rewritten";
   EXPECT_EQ(store_.List(), std::vector<std::string>{first});
-  EXPECT_EQ(EntriesIn(Root() / "tmp"), 0u);
+  EXPECT_EQ(EntriesOf(Root() / "tmp").size(), 0u);
 }
 
 TEST_F(LocalArtifactStoreTest, PutLeavesNoTemporaryFiles) {
   store_.Put("a");
   store_.Put("b");
-  WriteBytes(dir_.path() / "source.bin", "c");
-  store_.PutFile(dir_.path() / "source.bin");
-  store_.PutFile(dir_.path() /
-                 "source.bin");  // Already stored: the copy is dropped.
-  EXPECT_EQ(EntriesIn(Root() / "tmp"), 0u);
-  for (const auto& entry :
-       fs::recursive_directory_iterator(Root() / "sha256")) {
+  fs::path source = dir_.Write("source.bin", "c");
+  store_.PutFile(source);
+  store_.PutFile(source);  // Already stored: the copy is dropped.
+  EXPECT_EQ(EntriesOf(Root() / "tmp").size(), 0u);
+  for (const auto& entry : fs::recursive_directory_iterator(Root() / "sha256")) {
     if (entry.is_regular_file()) {
       EXPECT_EQ(entry.path().filename().string().size(), 62u) << entry.path();
     }
@@ -122,8 +98,7 @@ TEST_F(LocalArtifactStoreTest, PutFileStreamsLargeFiles) {
   for (size_t i = 0; i < 3 * 1024 * 1024 + 17; ++i) {
     big.push_back(static_cast<char>((i * 2654435761u) >> 13));
   }
-  fs::path source = dir_.path() / "big.bin";
-  WriteBytes(source, big);
+  fs::path source = dir_.Write("big.bin", big);
   std::string digest = store_.PutFile(source);
   EXPECT_EQ(digest, Sha256FileHex(source));
   EXPECT_EQ(store_.Size(digest), big.size());
@@ -133,25 +108,20 @@ TEST_F(LocalArtifactStoreTest, PutFileStreamsLargeFiles) {
   EXPECT_EQ(reader->size(), big.size());
   std::string streamed;
   char buffer[4096];
-  while (size_t n = reader->Read(buffer, sizeof buffer))
-    streamed.append(buffer, n);
+  while (size_t n = reader->Read(buffer, sizeof buffer)) streamed.append(buffer, n);
   EXPECT_EQ(streamed, big);
   EXPECT_EQ(reader->Read(buffer, sizeof buffer), 0u) << "stays at the end";
 
   fs::path copy = dir_.path() / "copy.bin";
   store_.CopyTo(digest, copy);
-  EXPECT_EQ(ReadBytes(copy), big);
+  EXPECT_EQ(ReadFile(copy), big);
 }
 
 TEST_F(LocalArtifactStoreTest, PutFileOfMissingOrDirectoryNamesThePath) {
-  Error missing = CatchError([&] { store_.PutFile(dir_.path() / "nope.csv"); });
-  EXPECT_EQ(missing.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(missing.message(), "nope.csv")) << missing.message();
-
-  Error directory = CatchError([&] { store_.PutFile(dir_.path()); });
-  EXPECT_EQ(directory.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(directory.message(), dir_.path().string()))
-      << directory.message();
+  ExpectError(ErrorCode::kNotFound, {"nope.csv"},
+              [&] { store_.PutFile(dir_.path() / "nope.csv"); });
+  ExpectError(ErrorCode::kInvalidArgument, {dir_.path().string()},
+              [&] { store_.PutFile(dir_.path()); });
 }
 
 TEST_F(LocalArtifactStoreTest, TamperedArtifactIsDataLossOnEveryRead) {
@@ -159,32 +129,24 @@ TEST_F(LocalArtifactStoreTest, TamperedArtifactIsDataLossOnEveryRead) {
   fs::path file = store_.PathOf(digest);
   Damage(file, "the 0riginal bytes");  // Same size, one byte changed.
 
-  Error get = CatchError([&] { store_.Get(digest); });
-  EXPECT_EQ(get.code(), ErrorCode::kDataLoss);
-  EXPECT_TRUE(Contains(get.message(), digest)) << get.message();
-  EXPECT_TRUE(Contains(get.message(), file.string())) << get.message();
-  EXPECT_TRUE(Contains(get.message(), Sha256Hex("the 0riginal bytes")))
-      << get.message();
+  ExpectError(ErrorCode::kDataLoss, {digest, file.string(), Sha256Hex("the 0riginal bytes")},
+              [&] { store_.Get(digest); });
 
   std::unique_ptr<ArtifactReader> reader = store_.Open(digest);
   char buffer[64];
-  Error open = CatchError([&] {
+  ExpectError(ErrorCode::kDataLoss, {digest}, [&] {
     while (reader->Read(buffer, sizeof buffer) > 0) {
     }
   });
-  EXPECT_EQ(open.code(), ErrorCode::kDataLoss);
-  EXPECT_TRUE(Contains(open.message(), digest)) << open.message();
 
   // CopyTo leaves the destination as it was and no temporary file beside it.
   fs::path out_dir = dir_.path() / "out";
   fs::create_directories(out_dir);
-  WriteBytes(out_dir / "model.bin", "previous");
-  Error copy =
-      CatchError([&] { store_.CopyTo(digest, out_dir / "model.bin"); });
-  EXPECT_EQ(copy.code(), ErrorCode::kDataLoss);
-  EXPECT_TRUE(Contains(copy.message(), digest)) << copy.message();
-  EXPECT_EQ(ReadBytes(out_dir / "model.bin"), "previous");
-  EXPECT_EQ(EntriesIn(out_dir), 1u);
+  fs::path model = out_dir / "model.bin";
+  WriteBytes(model, "previous");
+  ExpectError(ErrorCode::kDataLoss, {digest}, [&] { store_.CopyTo(digest, model); });
+  EXPECT_EQ(ReadFile(model), "previous");
+  EXPECT_EQ(EntriesOf(out_dir).size(), 1u);
 
   EXPECT_TRUE(store_.Exists(digest)) << "Exists does not verify";
 }
@@ -196,10 +158,7 @@ TEST_F(LocalArtifactStoreTest, TruncatedArtifactIsDataLossAndPutRepairsIt) {
   fs::permissions(file, fs::perms::owner_write, fs::perm_options::add);
   fs::resize_file(file, 7);
 
-  Error e = CatchError([&] { store_.Get(digest); });
-  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
-  EXPECT_TRUE(Contains(e.message(), digest)) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "7 bytes")) << e.message();
+  ExpectError(ErrorCode::kDataLoss, {digest, "7 bytes"}, [&] { store_.Get(digest); });
 
   EXPECT_EQ(store_.Put(bytes), digest);
   EXPECT_EQ(store_.Get(digest), bytes);
@@ -213,41 +172,33 @@ TEST_F(LocalArtifactStoreTest, MissingArtifactIsNotFound) {
            [&] { store_.Open(kHelloDigest); },
            [&] { store_.CopyTo(kHelloDigest, dir_.path() / "x"); },
        }) {
-    Error e = CatchError(read);
-    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-    EXPECT_TRUE(Contains(e.message(), kHelloDigest)) << e.message();
+    ExpectError(ErrorCode::kNotFound, {kHelloDigest}, read);
   }
   EXPECT_FALSE(fs::exists(dir_.path() / "x"));
 }
 
 TEST_F(LocalArtifactStoreTest, BadDigestIsInvalidArgument) {
-  for (const std::string& bad : std::vector<std::string>{
-           "", "abc", std::string(64, 'g'),
-           "5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03",
-           std::string(kHelloDigest) + "0", "../../../../etc/passwd"}) {
-    Error e = CatchError([&] { store_.Get(bad); });
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument) << bad;
-    EXPECT_TRUE(Contains(e.message(), "not a SHA-256 digest")) << e.message();
-    EXPECT_EQ(CatchError([&] { store_.Exists(bad); }).code(),
-              ErrorCode::kInvalidArgument);
-    EXPECT_EQ(CatchError([&] { store_.Size(bad); }).code(),
-              ErrorCode::kInvalidArgument);
-    EXPECT_EQ(CatchError([&] { store_.Open(bad); }).code(),
-              ErrorCode::kInvalidArgument);
+  for (const std::string& bad :
+       std::vector<std::string>{"", "abc", std::string(64, 'g'),
+                                "5891B5B522D5DF086D0FF0B110FBD9D21BB4FC7163AF34D08286A2E846F6BE03",
+                                std::string(kHelloDigest) + "0", "../../../../etc/passwd"}) {
+    SCOPED_TRACE(bad);
+    ExpectError(ErrorCode::kInvalidArgument, {"not a SHA-256 digest"}, [&] { store_.Get(bad); });
+    ExpectError(ErrorCode::kInvalidArgument, {}, [&] { store_.Exists(bad); });
+    ExpectError(ErrorCode::kInvalidArgument, {}, [&] { store_.Size(bad); });
+    ExpectError(ErrorCode::kInvalidArgument, {}, [&] { store_.Open(bad); });
   }
 }
 
 TEST_F(LocalArtifactStoreTest, CopyToIntoMissingFolderIsInvalidArgument) {
   std::string digest = store_.Put("x");
   fs::path destination = dir_.path() / "no" / "such" / "file";
-  Error e = CatchError([&] { store_.CopyTo(digest, destination); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(e.message(), destination.string())) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {destination.string()},
+              [&] { store_.CopyTo(digest, destination); });
 }
 
 TEST_F(LocalArtifactStoreTest, ListIsSortedAndSkipsStrayFiles) {
-  std::vector<std::string> digests = {store_.Put("1"), store_.Put("2"),
-                                      store_.Put("3")};
+  std::vector<std::string> digests = {store_.Put("1"), store_.Put("2"), store_.Put("3")};
   std::sort(digests.begin(), digests.end());
   WriteBytes(Root() / "sha256" / "README", "not an artifact");
   fs::create_directories(Root() / "sha256" / "zz");
@@ -268,17 +219,14 @@ TEST_F(LocalArtifactStoreTest, ConcurrentPutsOfTheSameBytesAllSucceed) {
   for (std::thread& thread : threads) thread.join();
   for (const std::string& digest : results) EXPECT_EQ(digest, Sha256Hex(bytes));
   EXPECT_EQ(store_.Get(results[0]), bytes);
-  EXPECT_EQ(EntriesIn(Root() / "tmp"), 0u);
+  EXPECT_EQ(EntriesOf(Root() / "tmp").size(), 0u);
 }
 
 TEST(LocalArtifactStoreRootTest, RootBlockedByAFileIsInvalidArgument) {
   TempDir dir;
-  WriteBytes(dir.path() / "artifacts", "a file, not a folder");
-  Error e =
-      CatchError([&] { LocalArtifactStore store(dir.path() / "artifacts"); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(e.message(), (dir.path() / "artifacts").string()))
-      << e.message();
+  fs::path root = dir.Write("artifacts", "a file, not a folder");
+  ExpectError(ErrorCode::kInvalidArgument, {root.string()},
+              [&] { LocalArtifactStore store(root); });
 }
 
 }  // namespace

@@ -6,17 +6,16 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/testing.h"
 #include "core/time.h"
-#include "store/internal/test_support.h"
 #include "store/migrations.h"
 #include "store/sqlite_metadata_store.h"
 
 namespace mloop::store {
 namespace {
 
-using testing::CatchError;
-using testing::Contains;
-using testing::TempDir;
+using test::ExpectError;
+using test::TempDir;
 
 class MigrateTest : public ::testing::Test {
  protected:
@@ -47,9 +46,8 @@ TEST_F(MigrateTest, AppliesEachMigrationOnceAndIsIdempotent) {
   SqliteMetadataStore again(DbPath());
   EXPECT_EQ(again.Migrate(), 0);
   EXPECT_EQ(again.SchemaVersion(), LatestSchemaVersion());
-  EXPECT_EQ(
-      AsInt64(again.Query("SELECT COUNT(*) FROM schema_migrations")[0][0]),
-      LatestSchemaVersion());
+  EXPECT_EQ(AsInt64(again.Query("SELECT COUNT(*) FROM schema_migrations")[0][0]),
+            LatestSchemaVersion());
 }
 
 TEST_F(MigrateTest, AppliesOnlyTheNewMigrationsInOrder) {
@@ -58,8 +56,7 @@ TEST_F(MigrateTest, AppliesOnlyTheNewMigrationsInOrder) {
       {2, "fill_a", {"INSERT INTO a VALUES (1)", "INSERT INTO a VALUES (2)"}},
   };
   std::vector<Migration> v2 = v1;
-  v2.push_back(
-      {3, "add_b", {"CREATE TABLE b (y TEXT)", "INSERT INTO b VALUES ('z')"}});
+  v2.push_back({3, "add_b", {"CREATE TABLE b (y TEXT)", "INSERT INTO b VALUES ('z')"}});
 
   SqliteMetadataStore db(DbPath());
   EXPECT_EQ(db.Migrate(v1), 2);
@@ -74,18 +71,13 @@ TEST_F(MigrateTest, AppliesOnlyTheNewMigrationsInOrder) {
 TEST_F(MigrateTest, FailingMigrationIsRolledBackAndEarlierOnesStay) {
   std::vector<Migration> migrations = {
       {1, "create_a", {"CREATE TABLE a (x BIGINT)"}},
-      {2,
-       "broken",
-       {"CREATE TABLE b (y TEXT)", "INSERT INTO no_such_table VALUES (1)"}},
+      {2, "broken", {"CREATE TABLE b (y TEXT)", "INSERT INTO no_such_table VALUES (1)"}},
   };
   SqliteMetadataStore db(DbPath());
-  Error e = CatchError([&] { db.Migrate(migrations); });
-  EXPECT_EQ(e.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(e.message(), "no_such_table")) << e.message();
+  ExpectError(ErrorCode::kInternal, {"no_such_table"}, [&] { db.Migrate(migrations); });
   EXPECT_EQ(db.SchemaVersion(), 1);
   EXPECT_TRUE(db.TableExists("a"));
-  EXPECT_FALSE(db.TableExists("b"))
-      << "the failed migration's first statement stays";
+  EXPECT_FALSE(db.TableExists("b")) << "the failed migration's first statement stays";
 }
 
 TEST_F(MigrateTest, RefusesADatabaseNewerThanThisBinary) {
@@ -98,15 +90,10 @@ TEST_F(MigrateTest, RefusesADatabaseNewerThanThisBinary) {
         {LatestSchemaVersion() + 5, "from_the_future", "2099-01-01T00:00:00Z"});
   }
   SqliteMetadataStore db(DbPath());
-  Error e = CatchError([&] { db.Migrate(); });
-  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-  EXPECT_TRUE(
-      Contains(e.message(),
-               "schema version " + std::to_string(LatestSchemaVersion() + 5)))
-      << e.message();
-  EXPECT_TRUE(Contains(e.message(), "newer")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "upgrade mloop")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), DbPath().string())) << e.message();
+  ExpectError(ErrorCode::kFailedPrecondition,
+              {"schema version " + std::to_string(LatestSchemaVersion() + 5), "newer",
+               "upgrade mloop", DbPath().string()},
+              [&] { db.Migrate(); });
 }
 
 TEST_F(MigrateTest, RejectsAMisnumberedList) {
@@ -115,10 +102,8 @@ TEST_F(MigrateTest, RejectsAMisnumberedList) {
       {3, "three", {"CREATE TABLE c (x BIGINT)"}},
   };
   SqliteMetadataStore db(DbPath());
-  Error e = CatchError([&] { db.Migrate(migrations); });
-  EXPECT_EQ(e.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(e.message(), "'three' has version 3, expected 2"))
-      << e.message();
+  ExpectError(ErrorCode::kInternal, {"'three' has version 3, expected 2"},
+              [&] { db.Migrate(migrations); });
   EXPECT_FALSE(db.TableExists("a")) << "nothing is applied from a bad list";
 }
 
@@ -139,15 +124,10 @@ TEST(ValueTest, TypedAccessorsCheckTheType) {
   EXPECT_EQ(AsText(Value("x")), "x");
   EXPECT_EQ(AsBlob(Value(Blob{"b"})), "b");
 
-  Error e = CatchError([] { AsInt64(Value("12")); });
-  EXPECT_EQ(e.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(
-      Contains(e.message(), "expected a cell of type integer, got text"))
-      << e.message();
-  EXPECT_EQ(CatchError([] { AsText(Value(Blob{"b"})); }).code(),
-            ErrorCode::kInternal);
-  EXPECT_EQ(CatchError([] { AsBlob(Value("b")); }).code(),
-            ErrorCode::kInternal);
+  ExpectError(ErrorCode::kInternal, {"expected a cell of type integer, got text"},
+              [] { AsInt64(Value("12")); });
+  ExpectError(ErrorCode::kInternal, {}, [] { AsText(Value(Blob{"b"})); });
+  ExpectError(ErrorCode::kInternal, {}, [] { AsBlob(Value("b")); });
   EXPECT_EQ(ValueTypeName(Value(1.0)), "double");
 }
 

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -14,15 +13,14 @@
 #include <vector>
 
 #include "core/error.h"
-#include "store/internal/test_support.h"
+#include "core/testing.h"
 
 namespace mloop::store {
 namespace {
 
 using namespace std::string_literals;
-using testing::CatchError;
-using testing::Contains;
-using testing::TempDir;
+using test::ExpectError;
+using test::TempDir;
 
 class SqliteMetadataStoreTest : public ::testing::Test {
  protected:
@@ -64,8 +62,7 @@ TEST_F(SqliteMetadataStoreTest, BindsAndReadsBackEveryValueType) {
       Blob{std::string(100000, '\0')},
   };
   for (size_t i = 0; i < values.size(); ++i) {
-    EXPECT_EQ(db.Exec("INSERT INTO t (id, v) VALUES (?, ?)",
-                      {static_cast<int64_t>(i), values[i]}),
+    EXPECT_EQ(db.Exec("INSERT INTO t (id, v) VALUES (?, ?)", {static_cast<int64_t>(i), values[i]}),
               1);
   }
   std::vector<Row> rows = db.Query("SELECT id, v FROM t ORDER BY id");
@@ -79,15 +76,11 @@ TEST_F(SqliteMetadataStoreTest, BindsAndReadsBackEveryValueType) {
   EXPECT_EQ(db.Query("SELECT id FROM t WHERE v IS ?", {Null()}).size(), 1u);
   EXPECT_EQ(db.Query("SELECT id FROM t WHERE v = ?", {Null()}).size(), 0u);
   // A blob and a text of the same bytes are different values.
-  EXPECT_EQ(
-      db.Query("SELECT id FROM t WHERE v = ?", {Blob{"plain text"}}).size(),
-      0u);
-  std::optional<Row> row =
-      db.QueryRow("SELECT id FROM t WHERE v = ?", {Blob{"\0\1\2\0\xff"s}});
+  EXPECT_EQ(db.Query("SELECT id FROM t WHERE v = ?", {Blob{"plain text"}}).size(), 0u);
+  std::optional<Row> row = db.QueryRow("SELECT id FROM t WHERE v = ?", {Blob{"\0\1\2\0\xff"s}});
   ASSERT_TRUE(row.has_value());
   EXPECT_EQ(AsInt64((*row)[0]), 11);
-  EXPECT_FALSE(
-      db.QueryRow("SELECT id FROM t WHERE id = ?", {int64_t{999}}).has_value());
+  EXPECT_FALSE(db.QueryRow("SELECT id FROM t WHERE id = ?", {int64_t{999}}).has_value());
 }
 
 TEST_F(SqliteMetadataStoreTest, ExecReportsChangedRows) {
@@ -103,16 +96,10 @@ TEST_F(SqliteMetadataStoreTest, ExecReportsChangedRows) {
 TEST_F(SqliteMetadataStoreTest, InsertReturningIdGivesTheNewRowsId) {
   SqliteMetadataStore db(DbPath());
   db.Exec("CREATE TABLE runs (id INTEGER PRIMARY KEY, name TEXT NOT NULL)");
-  EXPECT_EQ(db.InsertReturningId(
-                "INSERT INTO runs (name) VALUES (?) RETURNING id", {"a"}),
-            1);
-  EXPECT_EQ(db.InsertReturningId(
-                "INSERT INTO runs (name) VALUES (?) RETURNING id", {"b"}),
-            2);
-  Error e = CatchError(
-      [&] { db.InsertReturningId("INSERT INTO runs (name) VALUES ('c')"); });
-  EXPECT_EQ(e.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(e.message(), "got 0 rows")) << e.message();
+  EXPECT_EQ(db.InsertReturningId("INSERT INTO runs (name) VALUES (?) RETURNING id", {"a"}), 1);
+  EXPECT_EQ(db.InsertReturningId("INSERT INTO runs (name) VALUES (?) RETURNING id", {"b"}), 2);
+  ExpectError(ErrorCode::kInternal, {"got 0 rows"},
+              [&] { db.InsertReturningId("INSERT INTO runs (name) VALUES ('c')"); });
 }
 
 TEST_F(SqliteMetadataStoreTest, TransactionCommitsAllRows) {
@@ -142,13 +129,12 @@ TEST_F(SqliteMetadataStoreTest, ExceptionInsideTransactionRollsBackAllRows) {
   // An Error from a statement rolls back too, and the store is usable
   // afterwards.
   db.Exec("CREATE TABLE u (k TEXT PRIMARY KEY)");
-  Error e = CatchError([&] {
+  ExpectError(ErrorCode::kAlreadyExists, {}, [&] {
     db.InTransaction([&] {
       db.Exec("INSERT INTO u VALUES ('a')");
       db.Exec("INSERT INTO u VALUES ('a')");
     });
   });
-  EXPECT_EQ(e.code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(Count(db, "u"), 0);
   db.InTransaction([&] { db.Exec("INSERT INTO u VALUES ('a')"); });
   EXPECT_EQ(Count(db, "u"), 1);
@@ -162,8 +148,7 @@ TEST_F(SqliteMetadataStoreTest, NestedTransactionJoinsTheOuterOne) {
     db.Exec("INSERT INTO t VALUES (1)");
     db.InTransaction([&] { db.Exec("INSERT INTO t VALUES (2)"); });
     EXPECT_EQ(Count(db, "t"), 2);
-    EXPECT_EQ(Count(observer, "t"), 0)
-        << "nothing is committed before the outer end";
+    EXPECT_EQ(Count(observer, "t"), 0) << "nothing is committed before the outer end";
   });
   EXPECT_EQ(Count(observer, "t"), 2);
 
@@ -194,58 +179,30 @@ TEST_F(SqliteMetadataStoreTest, NestedTransactionJoinsTheOuterOne) {
 
 TEST_F(SqliteMetadataStoreTest, ConstraintViolationsMapToErrorCodes) {
   SqliteMetadataStore db(DbPath());
-  db.Exec(
-      "CREATE TABLE parent (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
-  db.Exec(
-      "CREATE TABLE child (parent_id BIGINT NOT NULL REFERENCES parent (id))");
+  db.Exec("CREATE TABLE parent (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE)");
+  db.Exec("CREATE TABLE child (parent_id BIGINT NOT NULL REFERENCES parent (id))");
   db.Exec("INSERT INTO parent VALUES (1, 'adult')");
 
-  Error unique = CatchError(
-      [&] { db.Exec("INSERT INTO parent VALUES (2, ?)", {"adult"}); });
-  EXPECT_EQ(unique.code(), ErrorCode::kAlreadyExists);
-  EXPECT_TRUE(
-      Contains(unique.message(), "UNIQUE constraint failed: parent.name"))
-      << unique.message();
-  EXPECT_TRUE(Contains(unique.message(), "INSERT INTO parent"))
-      << unique.message();
-  EXPECT_TRUE(Contains(unique.message(), DbPath().string()))
-      << unique.message();
-
-  Error primary =
-      CatchError([&] { db.Exec("INSERT INTO parent VALUES (1, 'other')"); });
-  EXPECT_EQ(primary.code(), ErrorCode::kAlreadyExists);
-
-  Error not_null = CatchError(
-      [&] { db.Exec("INSERT INTO parent VALUES (3, ?)", {Null()}); });
-  EXPECT_EQ(not_null.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(not_null.message(), "NOT NULL")) << not_null.message();
-
-  Error foreign = CatchError([&] { db.Exec("INSERT INTO child VALUES (42)"); });
-  EXPECT_EQ(foreign.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(foreign.message(), "FOREIGN KEY")) << foreign.message();
+  ExpectError(ErrorCode::kAlreadyExists,
+              {"UNIQUE constraint failed: parent.name", "INSERT INTO parent", DbPath().string()},
+              [&] { db.Exec("INSERT INTO parent VALUES (2, ?)", {"adult"}); });
+  ExpectError(ErrorCode::kAlreadyExists, {},
+              [&] { db.Exec("INSERT INTO parent VALUES (1, 'other')"); });
+  ExpectError(ErrorCode::kInvalidArgument, {"NOT NULL"},
+              [&] { db.Exec("INSERT INTO parent VALUES (3, ?)", {Null()}); });
+  ExpectError(ErrorCode::kInvalidArgument, {"FOREIGN KEY"},
+              [&] { db.Exec("INSERT INTO child VALUES (42)"); });
 }
 
 TEST_F(SqliteMetadataStoreTest, ProgrammingErrorsAreInternalAndNameTheSql) {
   SqliteMetadataStore db(DbPath());
-  Error syntax = CatchError([&] { db.Exec("SELEKT 1"); });
-  EXPECT_EQ(syntax.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(syntax.message(), "SELEKT 1")) << syntax.message();
-  EXPECT_TRUE(Contains(syntax.message(), "prepare")) << syntax.message();
-
-  Error table = CatchError([&] { db.Query("SELECT * FROM missing"); });
-  EXPECT_EQ(table.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(table.message(), "no such table: missing"))
-      << table.message();
-
-  Error params = CatchError([&] { db.Query("SELECT ?, ?", {int64_t{1}}); });
-  EXPECT_EQ(params.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(params.message(), "has 2 parameters, 1 were given"))
-      << params.message();
-
-  Error two = CatchError([&] { db.Exec("SELECT 1; SELECT 2"); });
-  EXPECT_EQ(two.code(), ErrorCode::kInternal);
-  EXPECT_TRUE(Contains(two.message(), "more than one statement"))
-      << two.message();
+  ExpectError(ErrorCode::kInternal, {"SELEKT 1", "prepare"}, [&] { db.Exec("SELEKT 1"); });
+  ExpectError(ErrorCode::kInternal, {"no such table: missing"},
+              [&] { db.Query("SELECT * FROM missing"); });
+  ExpectError(ErrorCode::kInternal, {"has 2 parameters, 1 were given"},
+              [&] { db.Query("SELECT ?, ?", {int64_t{1}}); });
+  ExpectError(ErrorCode::kInternal, {"more than one statement"},
+              [&] { db.Exec("SELECT 1; SELECT 2"); });
 
   // A trailing semicolon is one statement.
   EXPECT_EQ(AsInt64(db.Query("SELECT 5;  ")[0][0]), 5);
@@ -254,28 +211,21 @@ TEST_F(SqliteMetadataStoreTest, ProgrammingErrorsAreInternalAndNameTheSql) {
 TEST_F(SqliteMetadataStoreTest, MissingFileIsNotFoundWhenNotCreating) {
   SqliteOptions options;
   options.create_if_missing = false;
-  Error e = CatchError([&] { SqliteMetadataStore db(DbPath(), options); });
-  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(e.message(), DbPath().string())) << e.message();
+  ExpectError(ErrorCode::kNotFound, {DbPath().string()},
+              [&] { SqliteMetadataStore db(DbPath(), options); });
   EXPECT_FALSE(std::filesystem::exists(DbPath()));
 }
 
 TEST_F(SqliteMetadataStoreTest, MissingFolderIsFailedPrecondition) {
   std::filesystem::path path = dir_.path() / "no" / "such" / "folder" / "x.db";
-  Error e = CatchError([&] { SqliteMetadataStore db(path); });
-  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-  EXPECT_TRUE(Contains(e.message(), path.string())) << e.message();
+  ExpectError(ErrorCode::kFailedPrecondition, {path.string()},
+              [&] { SqliteMetadataStore db(path); });
 }
 
 TEST_F(SqliteMetadataStoreTest, FileThatIsNotADatabaseIsDataLoss) {
-  {
-    std::ofstream out(DbPath(), std::ios::binary);
-    out << std::string(8192, 'x');
-  }
-  Error e = CatchError([&] { SqliteMetadataStore db(DbPath()); });
-  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
-  EXPECT_TRUE(Contains(e.message(), "not a database")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), DbPath().string())) << e.message();
+  dir_.Write("mloop.db", std::string(8192, 'x'));
+  ExpectError(ErrorCode::kDataLoss, {"not a database", DbPath().string()},
+              [&] { SqliteMetadataStore db(DbPath()); });
 }
 
 TEST_F(SqliteMetadataStoreTest, WriterWaitingPastTheBusyTimeoutIsUnavailable) {
@@ -286,12 +236,8 @@ TEST_F(SqliteMetadataStoreTest, WriterWaitingPastTheBusyTimeoutIsUnavailable) {
   SqliteMetadataStore waiter(DbPath(), impatient);
   holder.InTransaction([&] {
     holder.Exec("INSERT INTO t VALUES (1)");
-    Error e = CatchError([&] {
-      waiter.InTransaction([&] { waiter.Exec("INSERT INTO t VALUES (2)"); });
-    });
-    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
-    EXPECT_TRUE(Contains(e.message(), "BEGIN IMMEDIATE")) << e.message();
-    EXPECT_TRUE(Contains(e.message(), "busy timeout")) << e.message();
+    ExpectError(ErrorCode::kUnavailable, {"BEGIN IMMEDIATE", "busy timeout"},
+                [&] { waiter.InTransaction([&] { waiter.Exec("INSERT INTO t VALUES (2)"); }); });
     // Readers are not blocked by the writer (WAL).
     EXPECT_EQ(Count(waiter, "t"), 0);
   });
@@ -321,8 +267,7 @@ void CreateCounterTables(MetadataStore& db) {
   });
 }
 
-TEST_F(SqliteMetadataStoreTest,
-       ConcurrentWritersFromThreadsAndProcessesAllSucceed) {
+TEST_F(SqliteMetadataStoreTest, ConcurrentWritersFromThreadsAndProcessesAllSucceed) {
   constexpr int kThreads = 4;
   constexpr int kProcesses = 2;
   constexpr int kTransactions = 200;
@@ -381,8 +326,7 @@ TEST_F(SqliteMetadataStoreTest,
   EXPECT_EQ(Count(db, "log"), total);
   EXPECT_EQ(Count(db, "solo"), total);
   for (int64_t worker : {0, 1, 2, 3, 100, 101}) {
-    EXPECT_EQ(AsInt64(db.Query("SELECT COUNT(*) FROM log WHERE worker = ?",
-                               {worker})[0][0]),
+    EXPECT_EQ(AsInt64(db.Query("SELECT COUNT(*) FROM log WHERE worker = ?", {worker})[0][0]),
               kTransactions)
         << "worker " << worker;
   }
@@ -406,8 +350,7 @@ TEST_F(SqliteMetadataStoreTest, OneStoreSharedByThreadsSerializesTransactions) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(AsInt64(db.Query("SELECT n FROM counter")[0][0]),
-            kThreads * kTransactions);
+  EXPECT_EQ(AsInt64(db.Query("SELECT n FROM counter")[0][0]), kThreads * kTransactions);
 }
 
 }  // namespace

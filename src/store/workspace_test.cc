@@ -4,15 +4,14 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/testing.h"
 #include "core/time.h"
 #include "core/version.h"
-#include "store/internal/test_support.h"
 #include "store/migrations.h"
 #include "store/sqlite_metadata_store.h"
 
@@ -20,15 +19,11 @@ namespace mloop::store {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::CatchError;
-using testing::Contains;
-using testing::TempDir;
-
-void WriteText(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
+using test::CatchError;
+using test::Contains;
+using test::ExpectError;
+using test::TempDir;
+using test::WriteBytes;
 
 // Each test starts with MLOOP_WORKSPACE unset and leaves the environment and
 // the current folder as it found them.
@@ -49,15 +44,14 @@ class WorkspaceTest : public ::testing::Test {
   }
 
   std::string Fact(Workspace& ws, const std::string& key) {
-    return AsText(ws.metadata().Query(
-        "SELECT value FROM workspace WHERE key = ?", {key})[0][0]);
+    return AsText(ws.metadata().Query("SELECT value FROM workspace WHERE key = ?", {key})[0][0]);
   }
 
   // Makes a workspace and rewrites its mloop.yaml.
   fs::path WorkspaceWithSettings(const std::string& yaml) {
     fs::path root = dir_.path() / "ws";
     Workspace::Init(root);
-    WriteText(root / "mloop.yaml", yaml);
+    WriteBytes(root / "mloop.yaml", yaml);
     return root;
   }
 
@@ -67,8 +61,7 @@ class WorkspaceTest : public ::testing::Test {
 };
 
 TEST_F(WorkspaceTest, InitCreatesTheLayoutAndRecordsTheWorkspace) {
-  fs::path root =
-      dir_.path() / "projects" / "income";  // Parents do not exist yet.
+  fs::path root = dir_.path() / "projects" / "income";  // Parents do not exist yet.
   Workspace ws = Workspace::Init(root);
   EXPECT_EQ(ws.root(), root);
   EXPECT_TRUE(fs::is_regular_file(root / "mloop.yaml"));
@@ -87,28 +80,23 @@ TEST_F(WorkspaceTest, InitCreatesTheLayoutAndRecordsTheWorkspace) {
   EXPECT_EQ(ws.metadata().SchemaVersion(), LatestSchemaVersion());
 
   std::string digest = ws.artifacts().Put("bytes");
-  EXPECT_TRUE(fs::exists(root / ".mloop" / "artifacts" / "sha256" /
-                         digest.substr(0, 2) / digest.substr(2)));
+  EXPECT_TRUE(fs::exists(root / ".mloop" / "artifacts" / "sha256" / digest.substr(0, 2) /
+                         digest.substr(2)));
 }
 
 TEST_F(WorkspaceTest, InitTwiceIsAlreadyExists) {
   fs::path root = dir_.path() / "ws";
   Workspace::Init(root);
-  Error e = CatchError([&] { Workspace::Init(root); });
-  EXPECT_EQ(e.code(), ErrorCode::kAlreadyExists);
-  EXPECT_TRUE(Contains(e.message(), root.string())) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "already an mloop workspace"))
-      << e.message();
+  ExpectError(ErrorCode::kAlreadyExists, {root.string(), "already an mloop workspace"},
+              [&] { Workspace::Init(root); });
 }
 
 TEST_F(WorkspaceTest, InitOverAnOrphanedDatabaseIsAlreadyExists) {
   fs::path root = dir_.path() / "ws";
   std::string id = Workspace::Init(root).id();
   fs::remove(root / "mloop.yaml");
-  Error e = CatchError([&] { Workspace::Init(root); });
-  EXPECT_EQ(e.code(), ErrorCode::kAlreadyExists);
-  EXPECT_TRUE(Contains(e.message(), "already belongs to workspace " + id))
-      << e.message();
+  ExpectError(ErrorCode::kAlreadyExists, {"already belongs to workspace " + id},
+              [&] { Workspace::Init(root); });
   EXPECT_FALSE(fs::exists(root / "mloop.yaml"));
 }
 
@@ -120,8 +108,7 @@ TEST_F(WorkspaceTest, OpenWithAnExplicitFolder) {
     Workspace ws = Workspace::Init(root);
     id = ws.id();
     digest = ws.artifacts().Put("kept");
-    ws.metadata().Exec(
-        "INSERT INTO workspace (key, value) VALUES ('note', 'hi')");
+    ws.metadata().Exec("INSERT INTO workspace (key, value) VALUES ('note', 'hi')");
   }
   Workspace ws = Workspace::Open(root);
   EXPECT_EQ(ws.root(), root);
@@ -164,10 +151,8 @@ TEST_F(WorkspaceTest, FindsTheWorkspaceFromTheEnvironment) {
   // An environment variable naming a folder without a workspace is an error,
   // not a reason to search elsewhere.
   ::setenv("MLOOP_WORKSPACE", elsewhere.c_str(), 1);
-  Error e = CatchError([&] { Workspace::Locate(std::nullopt, root); });
-  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-  EXPECT_TRUE(Contains(e.message(), elsewhere.string())) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "MLOOP_WORKSPACE")) << e.message();
+  ExpectError(ErrorCode::kFailedPrecondition, {elsewhere.string(), "MLOOP_WORKSPACE"},
+              [&] { Workspace::Locate(std::nullopt, root); });
 
   // An empty variable counts as unset.
   ::setenv("MLOOP_WORKSPACE", "", 1);
@@ -177,22 +162,15 @@ TEST_F(WorkspaceTest, FindsTheWorkspaceFromTheEnvironment) {
 TEST_F(WorkspaceTest, NoWorkspaceIsFailedPrecondition) {
   fs::path lost = dir_.path() / "lost" / "deeper";
   fs::create_directories(lost);
-  Error e = CatchError([&] { Workspace::Locate(std::nullopt, lost); });
-  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-  EXPECT_TRUE(Contains(e.message(), "no mloop workspace in " + lost.string() +
-                                        " or any parent; run `mloop init`"))
-      << e.message();
+  ExpectError(ErrorCode::kFailedPrecondition,
+              {"no mloop workspace in " + lost.string() + " or any parent; run `mloop init`"},
+              [&] { Workspace::Locate(std::nullopt, lost); });
 
   fs::current_path(lost);
-  EXPECT_EQ(CatchError([] { Workspace::Open(); }).code(),
-            ErrorCode::kFailedPrecondition);
-
-  Error named = CatchError([&] { Workspace::Open(lost); });
-  EXPECT_EQ(named.code(), ErrorCode::kFailedPrecondition);
-  EXPECT_TRUE(
-      Contains(named.message(), "no mloop workspace at " + lost.string()))
-      << named.message();
-  EXPECT_TRUE(Contains(named.message(), "--workspace")) << named.message();
+  ExpectError(ErrorCode::kFailedPrecondition, {}, [] { Workspace::Open(); });
+  ExpectError(ErrorCode::kFailedPrecondition,
+              {"no mloop workspace at " + lost.string(), "--workspace"},
+              [&] { Workspace::Open(lost); });
 }
 
 TEST_F(WorkspaceTest, BadYamlIsInvalidArgumentNamingFileAndLine) {
@@ -203,11 +181,9 @@ TEST_F(WorkspaceTest, BadYamlIsInvalidArgumentNamingFileAndLine) {
       "  artifacts: .mloop/artifacts\n");
   Error e = CatchError([&] { Workspace::Open(root); });
   EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(Contains(e.message(), (root / "mloop.yaml").string() + ":"))
-      << e.message();
+  EXPECT_TRUE(Contains(e.message(), (root / "mloop.yaml").string() + ":")) << e.message();
   EXPECT_TRUE(Contains(e.message(), "invalid YAML")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "mloop.yaml:4:") ||
-              Contains(e.message(), "mloop.yaml:3:"))
+  EXPECT_TRUE(Contains(e.message(), "mloop.yaml:4:") || Contains(e.message(), "mloop.yaml:3:"))
       << e.message();
 }
 
@@ -219,47 +195,40 @@ TEST_F(WorkspaceTest, BadSettingsNameTheKey) {
   };
   const Case cases[] = {
       {"store: {}\n", ErrorCode::kInvalidArgument, "version: missing"},
-      {"version: one\n", ErrorCode::kInvalidArgument,
-       "version: expected a positive integer"},
+      {"version: one\n", ErrorCode::kInvalidArgument, "version: expected a positive integer"},
       {"version: 2\n", ErrorCode::kFailedPrecondition, "version 2 is newer"},
-      {"- a\n- b\n", ErrorCode::kInvalidArgument,
-       "expected a mapping of settings"},
+      {"- a\n- b\n", ErrorCode::kInvalidArgument, "expected a mapping of settings"},
       {"", ErrorCode::kInvalidArgument, "expected a mapping of settings"},
-      {"version: 1\nstore: sqlite\n", ErrorCode::kInvalidArgument,
-       "store: expected a mapping"},
-      {"version: 1\nstore:\n  metdata: sqlite:x.db\n",
-       ErrorCode::kInvalidArgument, "store.metdata: unknown setting"},
+      {"version: 1\nstore: sqlite\n", ErrorCode::kInvalidArgument, "store: expected a mapping"},
+      {"version: 1\nstore:\n  metdata: sqlite:x.db\n", ErrorCode::kInvalidArgument,
+       "store.metdata: unknown setting"},
       {"version: 1\nstore:\n  metadata: 12\n", ErrorCode::kInvalidArgument,
        "store.metadata: expected a non-empty string"},
-      {"version: 1\nstore:\n  metadata: mysql://db/x\n",
-       ErrorCode::kInvalidArgument,
+      {"version: 1\nstore:\n  metadata: mysql://db/x\n", ErrorCode::kInvalidArgument,
        "store.metadata: 'mysql://db/x' is not a metadata store URL"},
-      {"version: 1\nstore:\n  metadata: 'sqlite:'\n",
-       ErrorCode::kInvalidArgument, "store.metadata: 'sqlite:' needs a path"},
+      {"version: 1\nstore:\n  metadata: 'sqlite:'\n", ErrorCode::kInvalidArgument,
+       "store.metadata: 'sqlite:' needs a path"},
       {"version: 1\nstore:\n  metadata: "
        "postgresql://ml:secret@db.internal/mloop\n",
        ErrorCode::kFailedPrecondition,
        "store.metadata: 'postgresql://ml:***@db.internal/mloop': PostgreSQL "
        "metadata "
        "stores are not supported yet"},
-      {"version: 1\nstore:\n  artifacts: s3://bucket/mloop\n",
-       ErrorCode::kFailedPrecondition,
+      {"version: 1\nstore:\n  artifacts: s3://bucket/mloop\n", ErrorCode::kFailedPrecondition,
        "store.artifacts: 's3://bucket/mloop': S3 artifact stores are not "
        "supported yet"},
-      {"version: 1\nstore:\n  artifacts: gs://bucket\n",
-       ErrorCode::kInvalidArgument,
+      {"version: 1\nstore:\n  artifacts: gs://bucket\n", ErrorCode::kInvalidArgument,
        "store.artifacts: 'gs://bucket' is not supported"},
   };
   for (const Case& c : cases) {
     TempDir dir;
     fs::path root = dir.path() / "ws";
     Workspace::Init(root);
-    WriteText(root / "mloop.yaml", c.yaml);
+    WriteBytes(root / "mloop.yaml", c.yaml);
     Error e = CatchError([&] { Workspace::Open(root); });
     EXPECT_EQ(e.code(), c.code) << c.yaml << "\n" << e.message();
     EXPECT_TRUE(Contains(e.message(), c.fact)) << c.yaml << "\n" << e.message();
-    EXPECT_TRUE(Contains(e.message(), (root / "mloop.yaml").string()))
-        << e.message();
+    EXPECT_TRUE(Contains(e.message(), (root / "mloop.yaml").string())) << e.message();
     EXPECT_FALSE(Contains(e.message(), "secret")) << e.message();
   }
 }
@@ -278,7 +247,7 @@ TEST_F(WorkspaceTest, SettingsMayMoveTheStores) {
   EXPECT_EQ(ws.settings()["serve"]["port"], 8080);
 
   // Defaults apply when store is left out.
-  WriteText(root / "mloop.yaml", "version: 1\n");
+  WriteBytes(root / "mloop.yaml", "version: 1\n");
   EXPECT_NO_THROW(Workspace::Open(root));
 }
 
@@ -287,11 +256,8 @@ TEST_F(WorkspaceTest, MissingDatabaseIsNotFoundNamingTheSetting) {
       "version: 1\n"
       "store:\n"
       "  metadata: sqlite:elsewhere/meta.db\n");
-  Error e = CatchError([&] { Workspace::Open(root); });
-  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_TRUE(Contains(e.message(), (root / "elsewhere" / "meta.db").string()))
-      << e.message();
-  EXPECT_TRUE(Contains(e.message(), "store.metadata")) << e.message();
+  ExpectError(ErrorCode::kNotFound, {(root / "elsewhere" / "meta.db").string(), "store.metadata"},
+              [&] { Workspace::Open(root); });
 }
 
 TEST_F(WorkspaceTest, OpenRefusesADatabaseFromANewerMloop) {
@@ -304,10 +270,8 @@ TEST_F(WorkspaceTest, OpenRefusesADatabaseFromANewerMloop) {
         "?, ?)",
         {LatestSchemaVersion() + 1, "future", "2099-01-01T00:00:00Z"});
   }
-  Error e = CatchError([&] { Workspace::Open(root); });
-  EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-  EXPECT_TRUE(Contains(e.message(), "newer")) << e.message();
-  EXPECT_TRUE(Contains(e.message(), "upgrade mloop")) << e.message();
+  ExpectError(ErrorCode::kFailedPrecondition, {"newer", "upgrade mloop"},
+              [&] { Workspace::Open(root); });
 }
 
 TEST_F(WorkspaceTest, RelativeExplicitFolderResolvesAgainstTheCurrentFolder) {

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -12,13 +11,17 @@
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "core/id.h"
 #include "core/json.h"
+#include "core/testing.h"
 
 namespace mloop::table {
 namespace {
 
 namespace fs = std::filesystem;
+using test::CatchError;
+using test::EntriesOf;
+using test::ExpectError;
+using test::TempDir;
 
 // Layout constants the tests need to build odd files; docs/columnar-format.md.
 constexpr size_t kHeaderSize = 12;
@@ -26,54 +29,26 @@ constexpr size_t kTrailerSize = 80;
 
 class ColumnarFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mloop-columnar-" + NewId());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  fs::path Path(const std::string& name) const { return dir_.path() / name; }
 
-  fs::path Path(const std::string& name) const { return dir_ / name; }
-
-  fs::path dir_;
+  TempDir dir_;
 };
-
-// Writes bytes without fsync: the corruption loops write thousands of files.
-void WriteBytes(const fs::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good());
-}
-
-// Runs `fn`, expecting an mloop::Error; returns it.
-template <typename Fn>
-Error CatchError(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return Error(ErrorCode::kInternal, "none");
-}
 
 uint64_t GetU64(std::string_view bytes, size_t at) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i)
-    v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
   return v;
 }
 
 // The footer of a file's bytes, as JSON.
 Json Footer(std::string_view bytes) {
   uint64_t length = GetU64(bytes, bytes.size() - kTrailerSize);
-  return ParseJson(bytes.substr(bytes.size() - kTrailerSize - length, length),
-                   "footer");
+  return ParseJson(bytes.substr(bytes.size() - kTrailerSize - length, length), "footer");
 }
 
 // Rebuilds a file with a new version and footer and a correct digest, as a
 // future writer would produce it.
-std::string Rewrite(std::string_view bytes, uint16_t major, uint16_t minor,
-                    const Json& footer) {
+std::string Rewrite(std::string_view bytes, uint16_t major, uint16_t minor, const Json& footer) {
   uint64_t old_length = GetU64(bytes, bytes.size() - kTrailerSize);
   std::string header(bytes.substr(0, kHeaderSize));
   header[8] = static_cast<char>(major & 0xff);
@@ -82,15 +57,13 @@ std::string Rewrite(std::string_view bytes, uint16_t major, uint16_t minor,
   header[11] = static_cast<char>(minor >> 8);
   std::string text = footer.dump();
   std::string length;
-  for (int i = 0; i < 8; ++i)
-    length.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  for (int i = 0; i < 8; ++i) length.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
   Sha256 h;
   h.Update(header);
   h.Update(text);
   h.Update(length);
   std::string out = header;
-  out.append(bytes.substr(
-      kHeaderSize, bytes.size() - kTrailerSize - old_length - kHeaderSize));
+  out.append(bytes.substr(kHeaderSize, bytes.size() - kTrailerSize - old_length - kHeaderSize));
   out += text + length + h.FinishHex();
   out.append(bytes.substr(bytes.size() - 8));
   return out;
@@ -120,8 +93,8 @@ Table EveryTypeTable() {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   Column ints("ints", DataType::kInt64);
-  for (int64_t v : {std::numeric_limits<int64_t>::min(), int64_t{-1},
-                    int64_t{0}, std::numeric_limits<int64_t>::max()}) {
+  for (int64_t v : {std::numeric_limits<int64_t>::min(), int64_t{-1}, int64_t{0},
+                    std::numeric_limits<int64_t>::max()}) {
     ints.AppendInt(v);
   }
   ints.AppendNull();
@@ -135,15 +108,13 @@ Table EveryTypeTable() {
   bools.AppendBool(true);
   bools.AppendBool(false);
   Column strings("strings", DataType::kString);
-  for (std::string_view v :
-       {std::string_view(""), std::string_view("naïve 日本語 🙂"),
-        std::string_view("a\0b", 3), std::string_view("plain")}) {
+  for (std::string_view v : {std::string_view(""), std::string_view("naïve 日本語 🙂"),
+                             std::string_view("a\0b", 3), std::string_view("plain")}) {
     strings.AppendString(v);
   }
   strings.AppendNull();
   Column category("category", DataType::kCategory);
-  for (std::string_view v : {"red", "", "red", "grün"})
-    category.AppendString(v);
+  for (std::string_view v : {"red", "", "red", "grün"}) category.AppendString(v);
   category.AppendNull();
   Column dates("dates", DataType::kDate);
   dates.AppendInt(0);
@@ -157,8 +128,7 @@ Table EveryTypeTable() {
   stamps.AppendInt(-1);
   stamps.AppendInt(0);
   stamps.AppendInt(253402300799999999);
-  for (Column* c :
-       {&ints, &doubles, &bools, &strings, &category, &dates, &stamps}) {
+  for (Column* c : {&ints, &doubles, &bools, &strings, &category, &dates, &stamps}) {
     t.AddColumn(std::move(*c));
   }
   t.set_line_numbers({2, 3, 5, 8, 0});
@@ -166,11 +136,9 @@ Table EveryTypeTable() {
 }
 
 template <typename T>
-void ExpectSameBytes(const std::vector<T>& a, const std::vector<T>& b,
-                     const std::string& what) {
+void ExpectSameBytes(const std::vector<T>& a, const std::vector<T>& b, const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;
-  if (a.empty())
-    return;  // memcmp must not see the null data() of an empty vector.
+  if (a.empty()) return;  // memcmp must not see the null data() of an empty vector.
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(T))) << what;
 }
 
@@ -195,8 +163,7 @@ void ExpectTablesEqual(const Table& a, const Table& b) {
     EXPECT_EQ(x.chars(), y.chars());
     EXPECT_EQ(x.codes(), y.codes());
     EXPECT_EQ(x.dictionary(), y.dictionary());
-    for (size_t r = 0; r < x.size(); ++r)
-      EXPECT_EQ(x.ValueToString(r), y.ValueToString(r));
+    for (size_t r = 0; r < x.size(); ++r) EXPECT_EQ(x.ValueToString(r), y.ValueToString(r));
   }
 }
 
@@ -207,8 +174,7 @@ TEST_F(ColumnarFileTest, ColumnarRoundTripsEveryType) {
   ExpectTablesEqual(t, back);
   EXPECT_TRUE(std::isnan(back.FindColumn("doubles")->DoubleAt(0)));
   EXPECT_TRUE(std::signbit(back.FindColumn("doubles")->DoubleAt(3)));
-  EXPECT_EQ(back.FindColumn("strings")->StringAt(2),
-            std::string_view("a\0b", 3));
+  EXPECT_EQ(back.FindColumn("strings")->StringAt(2), std::string_view("a\0b", 3));
   EXPECT_EQ(back.FindColumn("category")->dictionary(),
             (std::vector<std::string>{"red", "", "grün"}));
   EXPECT_EQ(back.line_numbers(), (std::vector<int64_t>{2, 3, 5, 8, 0}));
@@ -218,8 +184,7 @@ TEST_F(ColumnarFileTest, ColumnarRoundTripsBulkBuiltColumns) {
   // Null slots holding non-zero values and an all-null category with an empty
   // dictionary come back exactly as stored.
   Table t;
-  t.AddColumn(
-      Column::FromInts("i", DataType::kInt64, {7, 8, 9}, Validity({1, 0, 1})));
+  t.AddColumn(Column::FromInts("i", DataType::kInt64, {7, 8, 9}, Validity({1, 0, 1})));
   t.AddColumn(Column::FromCategory("c", {0, 0, 0}, {}, Validity({0, 0, 0})));
   t.AddColumn(Column::FromStrings("s", {0, 0, 0, 0}, "", Validity({1, 1, 1})));
   WriteColumnarFile(t, Path("t.mlcol"));
@@ -228,9 +193,8 @@ TEST_F(ColumnarFileTest, ColumnarRoundTripsBulkBuiltColumns) {
 
 TEST_F(ColumnarFileTest, ColumnarRoundTripsEmptyTables) {
   Table no_rows;
-  for (DataType type : {DataType::kInt64, DataType::kFloat64, DataType::kBool,
-                        DataType::kString, DataType::kCategory, DataType::kDate,
-                        DataType::kTimestamp}) {
+  for (DataType type : {DataType::kInt64, DataType::kFloat64, DataType::kBool, DataType::kString,
+                        DataType::kCategory, DataType::kDate, DataType::kTimestamp}) {
     no_rows.AddColumn(Column(std::string(DataTypeName(type)), type));
   }
   WriteColumnarFile(no_rows, Path("rows.mlcol"));
@@ -274,8 +238,7 @@ TEST_F(ColumnarFileTest, ColumnarLargeTableRoundTripsAndCompresses) {
     lines.push_back(static_cast<int64_t>(i) + 2);
   }
   Table t;
-  for (Column* c : {&id, &score, &flag, &city, &note})
-    t.AddColumn(std::move(*c));
+  for (Column* c : {&id, &score, &flag, &city, &note}) t.AddColumn(std::move(*c));
   t.set_line_numbers(std::move(lines));
 
   WriteColumnarFile(t, Path("big.mlcol"));
@@ -336,31 +299,24 @@ TEST_F(ColumnarFileTest, ColumnarInfoDescribesTheFile) {
 
 TEST_F(ColumnarFileTest, ColumnarRejectsBadWriteOptions) {
   Table t = EveryTypeTable();
-  Error e =
-      CatchError([&] { WriteColumnarFile(t, Path("t.mlcol"), Level(1000)); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find("1000"), std::string_view::npos) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {"1000"},
+              [&] { WriteColumnarFile(t, Path("t.mlcol"), Level(1000)); });
 
   Schema wrong = t.schema();
   wrong.mutable_field(2).type = DataType::kInt64;
-  e = CatchError(
-      [&] { WriteColumnarFile(t, Path("t.mlcol"), WithSchema(wrong)); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find("bools"), std::string_view::npos) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {"bools"},
+              [&] { WriteColumnarFile(t, Path("t.mlcol"), WithSchema(wrong)); });
 
   Schema non_null = t.schema();
   non_null.mutable_field(0).nullable = false;
-  e = CatchError(
-      [&] { WriteColumnarFile(t, Path("t.mlcol"), WithSchema(non_null)); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find("ints"), std::string_view::npos) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {"ints"},
+              [&] { WriteColumnarFile(t, Path("t.mlcol"), WithSchema(non_null)); });
   EXPECT_FALSE(fs::exists(Path("t.mlcol")));
 
   Table latin1;
   latin1.AddColumn(Column("caf\xe9", DataType::kInt64));
-  e = CatchError([&] { WriteColumnarFile(latin1, Path("t.mlcol")); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find("UTF-8"), std::string_view::npos) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {"UTF-8"},
+              [&] { WriteColumnarFile(latin1, Path("t.mlcol")); });
   EXPECT_FALSE(fs::exists(Path("t.mlcol")));
 }
 
@@ -372,14 +328,10 @@ TEST_F(ColumnarFileTest, ColumnarWriteReplacesAtomically) {
   WriteColumnarFile(small, Path("t.mlcol"));
   EXPECT_EQ(ReadColumnarFile(Path("t.mlcol")).num_columns(), 0u);
   // Only the file itself is left: no temporary names.
-  size_t entries = 0;
-  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++entries;
-  EXPECT_EQ(entries, 1u);
+  EXPECT_EQ(EntriesOf(dir_.path()).size(), 1u);
 
-  Error e = CatchError(
-      [&] { WriteColumnarFile(t, Path("missing-dir") / "t.mlcol"); });
-  EXPECT_NE(e.message().find("missing-dir"), std::string_view::npos)
-      << e.message();
+  Error e = CatchError([&] { WriteColumnarFile(t, Path("missing-dir") / "t.mlcol"); });
+  EXPECT_NE(e.message().find("missing-dir"), std::string_view::npos) << e.message();
 }
 
 TEST_F(ColumnarFileTest, ColumnarProjectionReadsOnlyThoseColumns) {
@@ -392,8 +344,7 @@ TEST_F(ColumnarFileTest, ColumnarProjectionReadsOnlyThoseColumns) {
   EXPECT_EQ(back.column(0).name(), "category");
   EXPECT_EQ(back.column(1).name(), "ints");
   EXPECT_EQ(back.line_numbers(), t.line_numbers());
-  EXPECT_EQ(back.column(0).dictionary(),
-            t.FindColumn("category")->dictionary());
+  EXPECT_EQ(back.column(0).dictionary(), t.FindColumn("category")->dictionary());
   EXPECT_EQ(back.column(1).ints(), t.FindColumn("ints")->ints());
 
   options.columns = std::vector<std::string>{};
@@ -411,27 +362,21 @@ TEST_F(ColumnarFileTest, ColumnarProjectionReadsOnlyThoseColumns) {
   }
   size_t at = footer["buffers"][chars]["offset"].get<size_t>() + 3;
   bytes[at] = static_cast<char>(bytes[at] ^ 0x20);
-  WriteBytes(Path("bad.mlcol"), bytes);
+  dir_.Write("bad.mlcol", bytes);
   options.columns = {"ints", "category"};
   EXPECT_EQ(ReadColumnarFile(Path("bad.mlcol"), options).num_columns(), 2u);
-  Error e = CatchError([&] { ReadColumnarFile(Path("bad.mlcol")); });
-  EXPECT_EQ(e.code(), ErrorCode::kDataLoss);
-  EXPECT_NE(e.message().find("bad.mlcol"), std::string_view::npos)
-      << e.message();
-  EXPECT_NE(e.message().find("column 'strings' chars"), std::string_view::npos)
-      << e.message();
+  ExpectError(ErrorCode::kDataLoss, {"bad.mlcol", "column 'strings' chars"},
+              [&] { ReadColumnarFile(Path("bad.mlcol")); });
 }
 
 TEST_F(ColumnarFileTest, ColumnarProjectionRejectsUnknownAndRepeatedNames) {
   WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
   ColumnarReadOptions options;
   options.columns = {"ints", "nope"};
-  Error e = CatchError([&] { ReadColumnarFile(Path("t.mlcol"), options); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find("'nope'"), std::string_view::npos) << e.message();
+  ExpectError(ErrorCode::kInvalidArgument, {"'nope'"},
+              [&] { ReadColumnarFile(Path("t.mlcol"), options); });
   options.columns = {"ints", "ints"};
-  e = CatchError([&] { ReadColumnarFile(Path("t.mlcol"), options); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  ExpectError(ErrorCode::kInvalidArgument, {}, [&] { ReadColumnarFile(Path("t.mlcol"), options); });
 }
 
 // Every single-byte change anywhere in the file is caught: a data byte by its
@@ -444,18 +389,14 @@ TEST_F(ColumnarFileTest, ColumnarDetectsEveryFlippedByte) {
     for (size_t i = 0; i < good.size(); ++i) {
       std::string bad = good;
       bad[i] = static_cast<char>(bad[i] ^ mask);
-      WriteBytes(Path("bad.mlcol"), bad);
+      dir_.Write("bad.mlcol", bad);
       try {
         ReadColumnarFile(Path("bad.mlcol"));
-        ADD_FAILURE() << "byte " << i << " ^ " << int{mask}
-                      << " was not detected";
+        ADD_FAILURE() << "byte " << i << " ^ " << int{mask} << " was not detected";
       } catch (const Error& e) {
-        EXPECT_TRUE(e.code() == ErrorCode::kDataLoss ||
-                    e.code() == ErrorCode::kInvalidArgument)
-            << "byte " << i << ": " << ErrorCodeName(e.code()) << ": "
-            << e.message();
-        EXPECT_NE(e.message().find("bad.mlcol"), std::string_view::npos)
-            << e.message();
+        EXPECT_TRUE(e.code() == ErrorCode::kDataLoss || e.code() == ErrorCode::kInvalidArgument)
+            << "byte " << i << ": " << ErrorCodeName(e.code()) << ": " << e.message();
+        EXPECT_NE(e.message().find("bad.mlcol"), std::string_view::npos) << e.message();
       }
     }
   }
@@ -465,7 +406,7 @@ TEST_F(ColumnarFileTest, ColumnarDetectsEveryTruncation) {
   WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
   const std::string good = ReadFile(Path("t.mlcol"));
   for (size_t n = 0; n < good.size(); ++n) {
-    WriteBytes(Path("cut.mlcol"), std::string_view(good).substr(0, n));
+    dir_.Write("cut.mlcol", std::string_view(good).substr(0, n));
     for (int info = 0; info < 2; ++info) {
       try {
         if (info) {
@@ -477,55 +418,40 @@ TEST_F(ColumnarFileTest, ColumnarDetectsEveryTruncation) {
       } catch (const Error& e) {
         // Cut anywhere, a file that starts as ours is reported as truncated or
         // corrupt.
-        EXPECT_EQ(e.code(), ErrorCode::kDataLoss)
-            << n << " bytes: " << e.message();
-        EXPECT_NE(e.message().find("cut.mlcol"), std::string_view::npos)
-            << e.message();
+        EXPECT_EQ(e.code(), ErrorCode::kDataLoss) << n << " bytes: " << e.message();
+        EXPECT_NE(e.message().find("cut.mlcol"), std::string_view::npos) << e.message();
       }
     }
   }
 }
 
 TEST_F(ColumnarFileTest, ColumnarRejectsOtherFiles) {
-  WriteBytes(Path("data.csv"), "a,b\n1,2\n");
-  Error e = CatchError([&] { ReadColumnarFile(Path("data.csv")); });
-  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(e.message().find("not an mloop columnar file"),
-            std::string_view::npos);
-  EXPECT_NE(e.message().find("data.csv"), std::string_view::npos);
+  fs::path csv = dir_.Write("data.csv", "a,b\n1,2\n");
+  ExpectError(ErrorCode::kInvalidArgument, {"not an mloop columnar file", "data.csv"},
+              [&] { ReadColumnarFile(csv); });
 
-  WriteBytes(Path("x"), "x");
-  EXPECT_EQ(CatchError([&] { ReadColumnarFileInfo(Path("x")); }).code(),
-            ErrorCode::kInvalidArgument);
+  fs::path x = dir_.Write("x", "x");
+  ExpectError(ErrorCode::kInvalidArgument, {}, [&] { ReadColumnarFileInfo(x); });
 
-  e = CatchError([&] { ReadColumnarFile(Path("absent.mlcol")); });
-  EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-  EXPECT_NE(e.message().find("absent.mlcol"), std::string_view::npos);
-  EXPECT_EQ(
-      CatchError([&] { ReadColumnarFileInfo(Path("absent.mlcol")); }).code(),
-      ErrorCode::kNotFound);
+  ExpectError(ErrorCode::kNotFound, {"absent.mlcol"},
+              [&] { ReadColumnarFile(Path("absent.mlcol")); });
+  ExpectError(ErrorCode::kNotFound, {}, [&] { ReadColumnarFileInfo(Path("absent.mlcol")); });
 }
 
 TEST_F(ColumnarFileTest, ColumnarRefusesNewerMajorVersion) {
   WriteColumnarFile(EveryTypeTable(), Path("t.mlcol"));
   std::string bytes = ReadFile(Path("t.mlcol"));
-  WriteBytes(Path("v2.mlcol"), Rewrite(bytes, 2, 0, Footer(bytes)));
+  dir_.Write("v2.mlcol", Rewrite(bytes, 2, 0, Footer(bytes)));
+  const std::string ours =
+      std::to_string(kColumnarFormatMajor) + "." + std::to_string(kColumnarFormatMinor);
   for (int info = 0; info < 2; ++info) {
-    Error e = CatchError([&] {
+    ExpectError(ErrorCode::kFailedPrecondition, {"2.0", ours, "v2.mlcol"}, [&] {
       if (info) {
         ReadColumnarFileInfo(Path("v2.mlcol"));
       } else {
         ReadColumnarFile(Path("v2.mlcol"));
       }
     });
-    EXPECT_EQ(e.code(), ErrorCode::kFailedPrecondition);
-    EXPECT_NE(e.message().find("2.0"), std::string_view::npos) << e.message();
-    EXPECT_NE(e.message().find(std::to_string(kColumnarFormatMajor) + "." +
-                               std::to_string(kColumnarFormatMinor)),
-              std::string_view::npos)
-        << e.message();
-    EXPECT_NE(e.message().find("v2.mlcol"), std::string_view::npos)
-        << e.message();
   }
 }
 
@@ -536,8 +462,7 @@ TEST_F(ColumnarFileTest, ColumnarReadsNewerMinorVersionIgnoringAdditions) {
   Json footer = Footer(bytes);
   footer["statistics"] = {{"added", "by a later minor version"}};
   footer["columns"][0]["sketch"] = 42;
-  WriteBytes(Path("v1_9.mlcol"),
-             Rewrite(bytes, kColumnarFormatMajor, 9, footer));
+  dir_.Write("v1_9.mlcol", Rewrite(bytes, kColumnarFormatMajor, 9, footer));
   ExpectTablesEqual(t, ReadColumnarFile(Path("v1_9.mlcol")));
   EXPECT_EQ(ReadColumnarFileInfo(Path("v1_9.mlcol")).format_minor, 9);
 }
@@ -549,10 +474,9 @@ TEST_F(ColumnarFileTest, ColumnarRejectsInconsistentFooterWithValidDigest) {
   std::string bytes = ReadFile(Path("t.mlcol"));
   auto expect_rejected = [&](const Json& footer, const std::string& label) {
     SCOPED_TRACE(label);
-    WriteBytes(Path("crafted.mlcol"), Rewrite(bytes, 1, 0, footer));
+    dir_.Write("crafted.mlcol", Rewrite(bytes, 1, 0, footer));
     Error e = CatchError([&] { ReadColumnarFile(Path("crafted.mlcol")); });
-    EXPECT_TRUE(e.code() == ErrorCode::kInvalidArgument ||
-                e.code() == ErrorCode::kDataLoss)
+    EXPECT_TRUE(e.code() == ErrorCode::kInvalidArgument || e.code() == ErrorCode::kDataLoss)
         << e.message();
   };
   Json f = Footer(bytes);

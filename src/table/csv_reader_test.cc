@@ -3,14 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "core/error.h"
-#include "core/id.h"
+#include "core/testing.h"
 
 namespace mloop::table {
 namespace {
+
+using test::ExpectError;
+using test::TempDir;
 
 CsvReadResult Read(std::string_view text, CsvOptions o = {}) {
   return ReadCsvBuffer(text, "test.csv", o);
@@ -164,13 +166,7 @@ TEST(CsvReaderTest, FieldOverTheLimitIsMalformed) {
 }
 
 TEST(CsvReaderTest, EmptyInputIsAnError) {
-  try {
-    Read("");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("test.csv: empty file"), std::string::npos);
-  }
+  ExpectError(ErrorCode::kInvalidArgument, {"test.csv: empty file"}, [] { Read(""); });
   EXPECT_THROW(Read("\n\n\n"), Error);
 }
 
@@ -211,31 +207,20 @@ TEST(CsvReaderTest, FixedTypesMakeBadValuesMalformed) {
 TEST(CsvReaderTest, FixedTypeForUnknownColumnIsAnError) {
   CsvOptions o;
   o.column_types["nope"] = DataType::kInt64;
-  try {
-    Read("a,b\n1,2\n", o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("'nope'"), std::string::npos);
-  }
+  ExpectError(ErrorCode::kInvalidArgument, {"'nope'"}, [&] { Read("a,b\n1,2\n", o); });
 }
 
 TEST(CsvReaderTest, WrongNumberOfNamesIsAnError) {
   CsvOptions o;
   o.names = {"a", "b"};
-  try {
-    Read("1,2,3\n4,5,6\n", o);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("2 column names given, but the file has 3"),
-              std::string::npos);
-  }
+  ExpectError(ErrorCode::kInvalidArgument, {"2 column names given, but the file has 3"},
+              [&] { Read("1,2,3\n4,5,6\n", o); });
 }
 
 TEST(CsvReaderTest, TimestampsAndCategories) {
-  auto r = Read("t,c\n2024-01-02T03:04:05Z,x\n2024-01-02 03:04:06,y\n2024-01-03,x\n"
-                "2024-01-04T00:00:00+01:00,x\n");
+  auto r = Read(
+      "t,c\n2024-01-02T03:04:05Z,x\n2024-01-02 03:04:06,y\n2024-01-03,x\n"
+      "2024-01-04T00:00:00+01:00,x\n");
   ASSERT_EQ(r.table.num_rows(), 4u);
   EXPECT_EQ(r.table.column(0).type(), DataType::kTimestamp);
   EXPECT_EQ(Cell(r.table, 0, 2), "2024-01-03T00:00:00Z");
@@ -277,30 +262,15 @@ TEST(CsvReaderTest, ParallelParseEqualsSequential) {
 }
 
 TEST(CsvReaderTest, MissingFileAndDirectory) {
-  try {
-    ReadCsv("/nonexistent/file.csv");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kNotFound);
-    EXPECT_NE(std::string(e.what()).find("/nonexistent/file.csv"), std::string::npos);
-  }
-  try {
-    ReadCsv(std::filesystem::temp_directory_path());
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos);
-  }
+  ExpectError(ErrorCode::kNotFound, {"/nonexistent/file.csv"},
+              [] { ReadCsv("/nonexistent/file.csv"); });
+  ExpectError(ErrorCode::kInvalidArgument, {"is a directory"},
+              [] { ReadCsv(std::filesystem::temp_directory_path()); });
 }
 
 TEST(CsvReaderTest, ReadsFromFile) {
-  auto path = std::filesystem::temp_directory_path() / ("mloop-csv-" + NewId() + ".csv");
-  {
-    std::ofstream out(path);
-    out << "x,y\n1,2\n";
-  }
-  auto r = ReadCsv(path);
-  std::filesystem::remove(path);
+  TempDir dir;
+  auto r = ReadCsv(dir.Write("data.csv", "x,y\n1,2\n"));
   EXPECT_EQ(r.table.num_rows(), 1u);
   EXPECT_EQ(r.bytes, 8u);
 }

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/testing.h"
 
 namespace mloop::table {
 namespace {
+
+using test::ExpectError;
 
 TEST(JsonlReaderTest, UnionOfKeysAndTypes) {
   auto r = ReadJsonlBuffer(
@@ -53,13 +56,8 @@ TEST(JsonlReaderTest, FixedTypes) {
 }
 
 TEST(JsonlReaderTest, EmptyIsAnError) {
-  try {
-    ReadJsonlBuffer("", "t.jsonl");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
-    EXPECT_NE(std::string(e.what()).find("t.jsonl: empty file"), std::string::npos);
-  }
+  ExpectError(ErrorCode::kInvalidArgument, {"t.jsonl: empty file"},
+              [] { ReadJsonlBuffer("", "t.jsonl"); });
   EXPECT_THROW(ReadJsonlBuffer("\n  \n", "t"), Error);
 }
 
