@@ -3,26 +3,38 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
-#include <unordered_set>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "table/internal/csv_tokenizer.h"
+#include "table/internal/null_matcher.h"
+#include "table/internal/string_dictionary.h"
 #include "table/internal/value_parse.h"
 
 namespace mloop::table {
 namespace {
 
-using internal::FieldRef;
+using internal::PlainField;
 using internal::TokenizerDialect;
 
 // Records tokenized from the sample with one candidate dialect. Field texts are views
 // into the sample, or into `unescaped` for quoted fields with doubled quotes.
 struct SampleRecords {
+  // 16 bytes, not a string_view's 24: the sample's 300,000 or so fields are written to
+  // fresh memory, whose page faults are a good part of sniffing a file.
   struct Field {
-    std::string_view text;
-    bool quoted;
+    Field() = default;
+    Field(std::string_view t, bool q)
+        : data(t.data()), size(static_cast<uint32_t>(t.size())), quoted(q) {}
+    std::string_view text() const { return {data, size}; }
+
+    const char* data = nullptr;
+    uint32_t size = 0;  // The sample is at most kMaxSampleBytes.
+    bool quoted = false;
   };
   std::vector<Field> fields;
   std::vector<size_t> row_start{0};  // Row r is fields[row_start[r], row_start[r + 1]).
@@ -37,21 +49,52 @@ struct SampleRecords {
 };
 
 constexpr size_t kDialectProbeRecords = 200;
+// Past this many distinct values a text column is a string, not a category, so counting
+// further is wasted.
+constexpr size_t kMaxDistinct = 4097;
 // The sample is at most this many bytes (whole lines), and never less than one line.
 constexpr size_t kMaxSampleBytes = size_t{8} << 20;
+
+// The type a field's text reads as; a quoted empty field is text.
+DataType FieldType(const SampleRecords::Field& f) {
+  return f.quoted && f.text().empty() ? DataType::kString : internal::InferValueType(f.text());
+}
 
 SampleRecords Tokenize(std::string_view sample, const TokenizerDialect& d, char comment,
                        size_t max_records) {
   SampleRecords out;
   internal::SpecialBytes special(d);
   internal::FieldList fields;
+  // Plain records (no quotes) are split by SplitPlainRecord, without ParseRecord's
+  // generality.
+  internal::StopBytes stops(d);
+  internal::StopScanner scan(&stops, sample.data(), sample.data() + sample.size());
+  std::vector<const char*> bounds(257);
   const char* p = sample.data();
   const char* end = p + sample.size();
   int64_t lines = 0;
   std::map<size_t, size_t> counts;
+  out.row_start.reserve(std::min(max_records, size_t{1} << 16) + 1);
   while (out.rows() < max_records) {
     p = internal::SkipBlankAndComments(p, end, comment, &lines);
     if (p >= end) break;
+    const char* content_end;
+    const char* next;
+    const size_t n = internal::SplitPlainRecord(p, end, d, &scan, bounds.data(), bounds.size() - 1,
+                                                &content_end, &next);
+    if (n > 0) {
+      // Room for the fields of all records, assuming they are like the first.
+      if (out.fields.empty()) out.fields.reserve(std::min(max_records, size_t{1} << 16) * n);
+      const size_t at = out.fields.size();
+      out.fields.resize(at + n);
+      for (size_t i = 0; i < n; ++i) {
+        out.fields[at + i] = {PlainField(bounds.data(), i, d.skip_initial_space).view(), false};
+      }
+      out.row_start.push_back(out.fields.size());
+      ++counts[n];
+      p = next;
+      continue;
+    }
     auto info = internal::ParseRecord(p, end, d, special, &fields);
     if (info.status != internal::RecordStatus::kOk) out.broken = true;
     for (const auto& f : fields) {
@@ -76,42 +119,87 @@ SampleRecords Tokenize(std::string_view sample, const TokenizerDialect& d, char 
   return out;
 }
 
-bool IsNull(std::string_view text, bool quoted, const std::vector<std::string>& nulls) {
-  if (quoted) return false;
-  return std::find(nulls.begin(), nulls.end(), text) != nulls.end();
-}
-
-// Infers the type of column `c` over rows [first, rows.size()) that have `width` fields.
+// What the sample says about one column.
 struct ColumnGuess {
   DataType type = DataType::kString;
   size_t non_null = 0;
   size_t distinct = 0;
 };
 
-ColumnGuess GuessColumn(const SampleRecords& s, size_t c, size_t first, size_t width,
-                        const std::vector<std::string>& nulls) {
-  // Past this many distinct values a text column is a string, not a category, so
-  // counting further is wasted.
-  constexpr size_t kMaxDistinct = 4097;
-  ColumnGuess g;
-  bool seen = false;
-  std::unordered_set<std::string_view> distinct;
+// Infers the type of one column from its values, given in row order.
+class ColumnGuesser {
+ public:
+  // `nulls` must outlive the guesser; `readable_end` bounds the buffer the sample's
+  // unquoted field texts point into.
+  ColumnGuesser(const internal::NullMatcher* nulls, const char* readable_end)
+      : nulls_(nulls), readable_end_(readable_end) {}
+
+  void Add(const SampleRecords::Field& f) {
+    if (nulls_->Matches(f.text(), f.quoted)) return;
+    ++g_.non_null;
+    bool is_new = false;
+    if (distinct_.size() < kMaxDistinct) {
+      const size_t before = distinct_.size();
+      distinct_.FindOrAdd(f.text(), ReadableEnd(f));
+      is_new = distinct_.size() > before;
+    }
+    if (seen_ && g_.type == DataType::kString) return;
+    if (!is_new && seen_) return;  // A value already seen cannot change the type.
+    g_.type = seen_ ? internal::JoinTypes(g_.type, FieldType(f)) : FieldType(f);
+    seen_ = true;
+  }
+
+  ColumnGuess Result() const {
+    ColumnGuess g = g_;
+    g.distinct = distinct_.size();
+    if (!seen_) g.type = DataType::kString;
+    return g;
+  }
+
+  // The guess had `first` (not a null marker) come before the values added, when it
+  // follows without adding them again: when the distinct values stayed under the limit,
+  // every distinct value's type was inferred either way, and `first` only adds its own
+  // value, its type (JoinTypes is associative and commutative) and, unless it recurs,
+  // one distinct value. Adds `first` to the distinct values.
+  std::optional<ColumnGuess> ResultWithFirst(const SampleRecords::Field& first) {
+    const ColumnGuess rest = Result();
+    if (rest.distinct + 1 >= kMaxDistinct) return std::nullopt;
+    ColumnGuess all = rest;
+    distinct_.FindOrAdd(first.text(), ReadableEnd(first));
+    all.distinct = distinct_.size();
+    all.type =
+        rest.non_null == 0 ? FieldType(first) : internal::JoinTypes(FieldType(first), rest.type);
+    ++all.non_null;
+    return all;
+  }
+
+ private:
+  // A quoted text may point into SampleRecords::unescaped: read no further than it.
+  const char* ReadableEnd(const SampleRecords::Field& f) const {
+    return f.quoted ? f.text().data() + f.text().size() : readable_end_;
+  }
+
+  const internal::NullMatcher* nulls_;
+  const char* readable_end_;
+  ColumnGuess g_;
+  bool seen_ = false;
+  internal::StringDictionary distinct_;
+};
+
+// Guesses the columns [begin, end) over the rows from `first` that have `width` fields.
+// One pass over the rows for all of them: the sample is stored row by row, and a pass per
+// column would stride through all of it again and again.
+std::vector<ColumnGuesser> GuessColumns(const SampleRecords& s, size_t begin, size_t end,
+                                        size_t first, size_t width,
+                                        const internal::NullMatcher& nulls,
+                                        const char* readable_end) {
+  std::vector<ColumnGuesser> guessers(end - begin, ColumnGuesser(&nulls, readable_end));
   for (size_t r = first; r < s.rows(); ++r) {
     if (s.width(r) != width) continue;
-    const auto& f = s.at(r, c);
-    if (IsNull(f.text, f.quoted, nulls)) continue;
-    ++g.non_null;
-    bool is_new = distinct.size() < kMaxDistinct && distinct.insert(f.text).second;
-    if (seen && g.type == DataType::kString) continue;
-    if (!is_new && seen) continue;  // A value already seen cannot change the type.
-    DataType t = f.quoted && f.text.empty() ? DataType::kString
-                                            : internal::InferValueType(f.text);
-    g.type = seen ? internal::JoinTypes(g.type, t) : t;
-    seen = true;
+    const SampleRecords::Field* row = &s.at(r, 0);
+    for (size_t c = begin; c < end; ++c) guessers[c - begin].Add(row[c]);
   }
-  g.distinct = distinct.size();
-  if (!seen) g.type = DataType::kString;
-  return g;
+  return guessers;
 }
 
 bool Fits(std::string_view v, DataType t) {
@@ -180,9 +268,8 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
   std::string_view sample(rest.data(), static_cast<size_t>(sample_end - rest.data()));
 
   // 1. Delimiter and quote: the candidate that splits the most probe records alike.
-  std::vector<char> delimiters = options.delimiter
-                                     ? std::vector<char>{*options.delimiter}
-                                     : std::vector<char>{',', '\t', ';', '|'};
+  std::vector<char> delimiters = options.delimiter ? std::vector<char>{*options.delimiter}
+                                                   : std::vector<char>{',', '\t', ';', '|'};
   // The quote is '"' unless the caller says otherwise: trying '\'' as well made files
   // whose double quotes are broken read "cleanly" with the wrong quote, hiding the error.
   std::vector<char> quotes = {options.quote.value_or('"')};
@@ -223,9 +310,9 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
     for (size_t r = 0; r < best.rows(); ++r) {
       for (size_t c = 1; c < best.width(r); ++c) {
         const auto& f = best.at(r, c);
-        if (f.text.empty() || f.quoted) continue;
+        if (f.text().empty() || f.quoted) continue;
         ++total;
-        with_space += f.text[0] == ' ';
+        with_space += f.text()[0] == ' ';
       }
     }
     dialect.skip_initial_space = total > 0 && with_space * 100 >= total * 95;
@@ -235,12 +322,35 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
   TokenizerDialect final_d{dialect.delimiter, dialect.quote, dialect.skip_initial_space};
   SampleRecords s = Tokenize(sample, final_d, options.comment, options.sample_lines);
   const size_t width = s.modal_fields;
-  const auto& nulls = dialect.null_values;
+  const internal::NullMatcher nulls(dialect.null_values);
+  const char* data_end = data.data() + data.size();
+  // Columns are independent: guess them in groups, a group per thread (unless the caller
+  // asked for one thread).
+  const size_t groups =
+      options.threads == 1 ? 1 : std::min(width, ThreadPool::Default().size() + 1);
+  auto for_each_group = [&](const std::function<void(size_t, size_t)>& fn) {
+    ThreadPool::Default().ParallelFor(
+        groups, [&](size_t g) { fn(width * g / groups, width * (g + 1) / groups); });
+  };
 
   // 4. Header: given, or true when some column typed from the other rows does not
-  // read its first-row value.
+  // read its first-row value. The guess over all rows, wanted when there is no header,
+  // mostly follows from the same pass (ColumnGuesser::ResultWithFirst).
+  const bool row0_counts = s.rows() > 0 && s.width(0) == width;
   std::vector<ColumnGuess> rest_guess(width);
-  for (size_t c = 0; c < width; ++c) rest_guess[c] = GuessColumn(s, c, 1, width, nulls);
+  std::vector<std::optional<ColumnGuess>> all_guess(width);
+  for_each_group([&](size_t begin, size_t end) {
+    std::vector<ColumnGuesser> guessers = GuessColumns(s, begin, end, 1, width, nulls, data_end);
+    for (size_t c = begin; c < end; ++c) {
+      ColumnGuesser& g = guessers[c - begin];
+      rest_guess[c] = g.Result();
+      if (!row0_counts || nulls.Matches(s.at(0, c).text(), s.at(0, c).quoted)) {
+        all_guess[c] = rest_guess[c];  // Both skip row 0.
+      } else {
+        all_guess[c] = g.ResultWithFirst(s.at(0, c));
+      }
+    }
+  });
   if (options.header) {
     dialect.header = *options.header;
   } else if (s.width(0) != width) {
@@ -250,9 +360,9 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
     bool all_text = true;
     for (size_t c = 0; c < width; ++c) {
       if (rest_guess[c].type != DataType::kString) all_text = false;
-      std::string_view v = s.at(0, c).text;
+      std::string_view v = s.at(0, c).text();
       if (rest_guess[c].type != DataType::kString && rest_guess[c].non_null > 0 &&
-          !IsNull(v, s.at(0, c).quoted, nulls) && !Fits(v, rest_guess[c].type)) {
+          !nulls.Matches(v, s.at(0, c).quoted) && !Fits(v, rest_guess[c].type)) {
         header = true;
       }
     }
@@ -262,15 +372,15 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
       std::set<std::string> seen;
       header = true;
       for (size_t c = 0; c < width && header; ++c) {
-        std::string_view v = s.at(0, c).text;
+        std::string_view v = s.at(0, c).text();
         if (v.empty() || !seen.insert(std::string(v)).second) header = false;
         for (size_t r = 1; r < s.rows() && header; ++r) {
-          if (s.width(r) == width && s.at(r, c).text == v) header = false;
+          if (s.width(r) == width && s.at(r, c).text() == v) header = false;
         }
       }
       if (s.rows() == 1) {
         for (size_t c = 0; c < width; ++c) {
-          if (internal::InferValueType(s.at(0, c).text) != DataType::kString) header = false;
+          if (internal::InferValueType(s.at(0, c).text()) != DataType::kString) header = false;
         }
       }
     }
@@ -280,7 +390,7 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
   // 5. Names.
   std::vector<std::string> names(width);
   if (dialect.header && s.width(0) == width) {
-    for (size_t c = 0; c < width; ++c) names[c] = Trim(s.at(0, c).text);
+    for (size_t c = 0; c < width; ++c) names[c] = Trim(s.at(0, c).text());
   }
   if (!options.names.empty()) {
     if (options.names.size() != width) {
@@ -306,11 +416,31 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
   size_t first_data = dialect.header ? 1 : 0;
   dialect.types.assign(width, DataType::kString);
   dialect.type_fixed.assign(width, false);
+  std::vector<ColumnGuess> guess = rest_guess;
+  if (first_data == 0) {
+    std::vector<size_t> again;  // Columns whose guess over all rows takes a second pass.
+    for (size_t c = 0; c < width; ++c) {
+      if (all_guess[c]) {
+        guess[c] = *all_guess[c];
+      } else {
+        again.push_back(c);
+      }
+    }
+    auto rescan = [&](size_t i) {
+      guess[again[i]] =
+          GuessColumns(s, again[i], again[i] + 1, 0, width, nulls, data_end)[0].Result();
+    };
+    if (options.threads == 1) {
+      for (size_t i = 0; i < again.size(); ++i) rescan(i);
+    } else {
+      ThreadPool::Default().ParallelFor(again.size(), rescan);
+    }
+  }
   for (size_t c = 0; c < width; ++c) {
-    ColumnGuess g = first_data == 1 ? rest_guess[c] : GuessColumn(s, c, 0, width, nulls);
+    const ColumnGuess& g = guess[c];
     DataType t = g.type;
-    if (t == DataType::kString && options.infer_category && g.non_null >= 2 &&
-        g.distinct <= 4096 && g.distinct * 2 <= g.non_null) {
+    if (t == DataType::kString && options.infer_category && g.non_null >= 2 && g.distinct <= 4096 &&
+        g.distinct * 2 <= g.non_null) {
       t = DataType::kCategory;
     }
     dialect.types[c] = t;

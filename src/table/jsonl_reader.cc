@@ -140,7 +140,7 @@ JsonlReadResult ReadJsonlBuffer(std::string_view data, std::string_view source,
     }
     for (const auto& [key, value] : obj.items()) {
       auto [it, added] = index.emplace(key, cols.size());
-      if (added) cols.push_back(ColumnState{key});
+      if (added) cols.push_back(ColumnState{key, false, DataType::kString, {}, 0});
       ColumnState& c = cols[it->second];
       if (value.is_null()) continue;
       DataType t = TypeOf(value);

@@ -1,9 +1,11 @@
-// Splits one CSV record into fields. Shared by the sniffer (which tries candidate
-// dialects on a sample) and the reader (the hot loop), so both read a file the same way.
-// Private to the table module. Stateless functions; thread-safe.
+// Splits CSV records into fields, and counts the bytes that bound records. Shared by the
+// sniffer (which tries candidate dialects on a sample) and the reader (the hot loop), so
+// both read a file the same way. Private to the table module. The functions and the
+// byte tables are thread-safe; a StopScanner belongs to one thread.
 #ifndef MLOOP_TABLE_INTERNAL_CSV_TOKENIZER_H_
 #define MLOOP_TABLE_INTERNAL_CSV_TOKENIZER_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -13,6 +15,9 @@
 
 #ifdef __SSE2__
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
 #endif
 
 namespace mloop::table::internal {
@@ -90,9 +95,8 @@ class SpecialBytes {
 #ifdef __SSE2__
     while (end - p >= 16) {
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      __m128i hit = _mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(v, delim_), _mm_cmpeq_epi8(v, nl_)),
-          _mm_cmpeq_epi8(v, cr_));
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim_), _mm_cmpeq_epi8(v, nl_)),
+                                 _mm_cmpeq_epi8(v, cr_));
       unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
       if (mask != 0) return p + __builtin_ctz(mask);
       p += 16;
@@ -108,6 +112,185 @@ class SpecialBytes {
   __m128i delim_, nl_, cr_;
 #endif
 };
+
+// The bytes that stop the split of a plain record (see SplitPlainRecord): the delimiter,
+// '\n', '\r' and the quote character. Immutable; shared by the StopScanners of an input.
+class StopBytes {
+ public:
+  explicit StopBytes(const TokenizerDialect& d) {
+    table_.fill(0);
+    table_[static_cast<uint8_t>(d.delimiter)] = 1;
+    table_['\n'] = 1;
+    table_['\r'] = 1;
+    // Without a quote character the delimiter stands in for it, matching nothing new.
+    const char quote = d.quote == '\0' ? d.delimiter : d.quote;
+    table_[static_cast<uint8_t>(quote)] = 1;
+#ifdef __SSE2__
+    delim_ = _mm_set1_epi8(d.delimiter);
+    nl_ = _mm_set1_epi8('\n');
+    cr_ = _mm_set1_epi8('\r');
+    quote_ = _mm_set1_epi8(quote);
+#endif
+  }
+  bool operator()(char c) const { return table_[static_cast<uint8_t>(c)] != 0; }
+
+  // Bit i set when p[i] stops, for the 64 bytes at p.
+  uint64_t Mask64(const char* p) const {
+#ifdef __SSE2__
+    return Mask16(p) | Mask16(p + 16) << 16 | Mask16(p + 32) << 32 | Mask16(p + 48) << 48;
+#else
+    uint64_t mask = 0;
+    for (int i = 0; i < 64; ++i) mask |= uint64_t{(*this)(p[i])} << i;
+    return mask;
+#endif
+  }
+
+ private:
+#ifdef __SSE2__
+  uint64_t Mask16(const char* p) const {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim_), _mm_cmpeq_epi8(v, nl_)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, cr_), _mm_cmpeq_epi8(v, quote_)));
+    return static_cast<unsigned>(_mm_movemask_epi8(hit));
+  }
+#endif
+
+  std::array<uint8_t, 256> table_;
+#ifdef __SSE2__
+  __m128i delim_, nl_, cr_, quote_;
+#endif
+};
+
+// Walks the stop bytes of an input in order, a 64-byte window at a time: one round of
+// SIMD compares gives a bit mask of the window's stop bytes, and each next stop byte is
+// the mask's next bit, a count of trailing zeros (fields are short: a typical record's
+// fields share two or three windows). Small, so that the hot loop keeps it in registers.
+class StopScanner {
+ public:
+  // Scans [begin, end); never reads at or past `end`.
+  StopScanner(const StopBytes* stops, const char* begin, const char* end)
+      : stops_(stops), end_(end), refill_(begin) {}
+
+  // Continues at p, past the byte Next last returned: forgets stop bytes before p.
+  void Seek(const char* p) {
+    if (p >= refill_) {
+      pending_ = 0;
+      refill_ = p;
+    } else if (pending_ != 0 && p > window_) {
+      pending_ &= ~uint64_t{0} << (p - window_);  // p is inside the window.
+    }
+  }
+
+  // The next stop byte, or end when there is none.
+  const char* Next() {
+    if (pending_ == 0) [[unlikely]] {
+      if (const char* tail = Refill()) return tail;
+    }
+    const char* e = window_ + __builtin_ctzll(pending_);
+    pending_ &= pending_ - 1;
+    return e;
+  }
+
+ private:
+  friend size_t SplitPlainRecord(const char*, const char*, const TokenizerDialect&, StopScanner*,
+                                 const char**, size_t, const char**, const char**);
+
+  // Loads the next window with stop bytes and returns nullptr; in the last bytes, too few
+  // for a window, returns the next stop byte (or end) instead.
+  const char* Refill() {
+    while (end_ - refill_ >= 64) {
+      window_ = refill_;
+      pending_ = stops_->Mask64(window_);
+      refill_ += 64;
+      if (pending_ != 0) return nullptr;
+    }
+    const char* p = refill_;
+    while (p < end_ && !(*stops_)(*p)) ++p;
+    refill_ = p < end_ ? p + 1 : end_;
+    return p;
+  }
+
+  const StopBytes* stops_;
+  const char* end_;
+  const char* window_ = nullptr;  // The window's first byte, when pending_ != 0.
+  uint64_t pending_ = 0;          // Bit i: window byte i stops and was not returned yet.
+  const char* refill_;            // Where the next window starts.
+};
+
+// The fast path of ParseRecord, for the records most files are made of: no quote
+// character anywhere, no carriage return except before '\n', and a line end before
+// `end`. Such a record is split at its stop bytes alone (StopScanner), without looking
+// at each field's first bytes: it records where each field's bytes begin, and
+// PlainField skips the spaces there later, when the field is read. Returns the number of
+// fields n and fills `bounds[0..n]`: field i lies in [bounds[i], bounds[i + 1] - 1).
+// Sets `*content_end` and `*next` as ParseRecord's RecordInfo would be (such a record
+// holds exactly one '\n', its line end).
+//
+// Returns 0, with `bounds` partly written, for any other record, including one with more
+// than `max_fields` fields: the caller then parses it with ParseRecord. For a record both
+// accept, PlainField gives exactly ParseRecord's fields. Never used when spaces are both
+// skipped and the delimiter: skipping would then merge fields.
+inline size_t SplitPlainRecord(const char* p, const char* end, const TokenizerDialect& d,
+                               StopScanner* scan, const char** bounds, size_t max_fields,
+                               const char** content_end, const char** next) {
+  if (d.skip_initial_space && d.delimiter == ' ') return 0;
+  scan->Seek(p);
+  // The loop works on locals, not on members read through pointers: the stores to
+  // `bounds` could alias those, and the compiler would reload them for every field.
+  const char delimiter = d.delimiter;
+  const char* window = scan->window_;
+  uint64_t pending = scan->pending_;
+  size_t n = 0;
+  bounds[0] = p;
+  size_t fields = 0;  // The result: 0 until the record is known to be plain.
+  for (;;) {
+    const char* e;
+    if (pending != 0) [[likely]] {
+      e = window + __builtin_ctzll(pending);
+      pending &= pending - 1;
+    } else {
+      scan->pending_ = 0;
+      e = scan->Next();
+      window = scan->window_;
+      pending = scan->pending_;
+      if (e == end) break;  // Only a refill can run out of input.
+    }
+    bounds[++n] = e + 1;
+    const char c = *e;
+    if (c == delimiter) [[likely]] {
+      if (n == max_fields) break;
+      continue;
+    }
+    if (c == '\n') {
+      *content_end = e;
+      *next = e + 1;
+      fields = n;
+      break;
+    }
+    // A '\r' is a line end before '\n', and otherwise data; a quote starts a quoted
+    // field or is data. Either way ParseRecord's case.
+    if (c == '\r' && e + 1 < end && e[1] == '\n') {
+      *content_end = e;
+      *next = e + 2;
+      fields = n;
+    }
+    break;
+  }
+  scan->window_ = window;
+  scan->pending_ = pending;
+  return fields;
+}
+
+// Field i of a record SplitPlainRecord split, as ParseRecord gives it.
+inline FieldRef PlainField(const char* const* bounds, size_t i, bool skip_initial_space) {
+  const char* p = bounds[i];
+  const char* e = bounds[i + 1] - 1;
+  if (skip_initial_space) {
+    // Stops at e at the latest: a field ends at a stop byte, and a space is none.
+    while (*p == ' ') ++p;
+  }
+  return FieldRef{p, static_cast<size_t>(e - p), false, false};
+}
 
 inline int64_t CountNewlines(const char* p, const char* end) {
   int64_t n = 0;
@@ -184,8 +367,7 @@ inline RecordInfo ParseRecord(const char* p, const char* end, const TokenizerDia
       // next line end.
       info.status = RecordStatus::kJunkAfterQuote;
       info.bad_field = fields->size() - 1;
-      const char* nl =
-          static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       if (nl == nullptr) {
         info.next = info.content_end = end;
       } else {
@@ -252,8 +434,7 @@ inline const char* SkipBlankAndComments(const char* p, const char* end, char com
     } else if (*p == '\r' && p + 1 == end) {
       ++p;
     } else if (comment != '\0' && *p == comment) {
-      const char* nl =
-          static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       if (nl == nullptr) return end;
       p = nl + 1;
       ++*lines;
@@ -262,6 +443,126 @@ inline const char* SkipBlankAndComments(const char* p, const char* end, char com
     }
   }
   return p;
+}
+
+// True when [p, end) is all ASCII, the usual case, which needs no UTF-8 decoding.
+inline bool IsAscii(const char* p, const char* end) {
+#ifdef __SSE2__
+  if (end - p >= 16) {
+    // OR the bytes together 16 at a time; the last load overlaps bytes already seen
+    // rather than finishing byte by byte.
+    __m128i any = _mm_setzero_si128();
+    for (const char* last = end - 16; p < last; p += 16) {
+      any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    }
+    any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(end - 16)));
+    return _mm_movemask_epi8(any) == 0;
+  }
+#endif
+  unsigned char any = 0;
+  for (; p < end; ++p) any |= static_cast<unsigned char>(*p);
+  return any < 0x80;
+}
+
+// How many quotes and line ends a stretch of input holds: what the reader needs to cut
+// the input into chunks at record boundaries and to size its buffers before parsing.
+struct ByteCounts {
+  int64_t quotes = 0;    // The quote character (0 when there is none).
+  int64_t newlines = 0;  // '\n' bytes.
+  // '\n' bytes not directly after another '\n'. Every record ends at one of these (its
+  // line end follows the record's last byte, never a blank line's) or at the end of the
+  // input, so they bound the number of records from above.
+  int64_t line_ends = 0;
+
+  ByteCounts& operator+=(const ByteCounts& o) {
+    quotes += o.quotes;
+    newlines += o.newlines;
+    line_ends += o.line_ends;
+    return *this;
+  }
+  friend ByteCounts operator+(ByteCounts a, const ByteCounts& b) { return a += b; }
+};
+
+// CountBytes, written for one vector width. Each match compares to 0xFF (-1), so
+// subtracting it adds one to its byte's counter; at most 255 rounds run before the
+// counters are summed, so none overflows. p[-1] must be readable.
+#define MLOOP_COUNT_BYTES_BODY(Vec, Load, Set1, Zero, Eq, Sub, AndNot, Sad, kWidth, Sum) \
+  const Vec nl = Set1('\n');                                                             \
+  const Vec q = Set1(quote);                                                             \
+  while (end - p >= kWidth) {                                                            \
+    Vec newlines = Zero(), line_ends = Zero(), quotes = Zero();                          \
+    const size_t rounds = std::min<size_t>(static_cast<size_t>(end - p) / kWidth, 255);  \
+    for (size_t i = 0; i < rounds; ++i, p += kWidth) {                                   \
+      const Vec v = Load(reinterpret_cast<const Vec*>(p));                               \
+      const Vec prev = Load(reinterpret_cast<const Vec*>(p - 1));                        \
+      const Vec is_nl = Eq(v, nl);                                                       \
+      newlines = Sub(newlines, is_nl);                                                   \
+      line_ends = Sub(line_ends, AndNot(Eq(prev, nl), is_nl));                           \
+      quotes = Sub(quotes, Eq(v, q));                                                    \
+    }                                                                                    \
+    c->newlines += Sum(Sad(newlines, Zero()));                                           \
+    c->line_ends += Sum(Sad(line_ends, Zero()));                                         \
+    c->quotes += Sum(Sad(quotes, Zero()));                                               \
+  }                                                                                      \
+  return p;
+
+#ifdef __SSE2__
+// Adds the 64-bit sums _mm_sad_epu8 leaves.
+inline int64_t SumSse2(__m128i s) {
+  uint64_t sums[2];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(sums), s);
+  return static_cast<int64_t>(sums[0] + sums[1]);
+}
+
+// Counts whole 16-byte blocks from p into *c; returns where it stopped.
+inline const char* CountBytesSse2(const char* p, const char* end, char quote, ByteCounts* c) {
+  MLOOP_COUNT_BYTES_BODY(__m128i, _mm_loadu_si128, _mm_set1_epi8, _mm_setzero_si128, _mm_cmpeq_epi8,
+                         _mm_sub_epi8, _mm_andnot_si128, _mm_sad_epu8, 16, SumSse2)
+}
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MLOOP_HAVE_AVX2_PATH 1
+// The same, 32 bytes at a time, for CPUs with AVX2 (chosen at run time; the build
+// targets baseline x86-64).
+[[gnu::target("avx2")]] inline int64_t SumAvx2(__m256i s) {
+  return _mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) + _mm256_extract_epi64(s, 2) +
+         _mm256_extract_epi64(s, 3);
+}
+
+[[gnu::target("avx2")]] inline const char* CountBytesAvx2(const char* p, const char* end,
+                                                          char quote, ByteCounts* c) {
+  MLOOP_COUNT_BYTES_BODY(__m256i, _mm256_loadu_si256, _mm256_set1_epi8, _mm256_setzero_si256,
+                         _mm256_cmpeq_epi8, _mm256_sub_epi8, _mm256_andnot_si256, _mm256_sad_epu8,
+                         32, SumAvx2)
+}
+#endif
+#undef MLOOP_COUNT_BYTES_BODY
+
+// Counts [p, end). `before` is the byte before p: '\n' when p starts a line.
+inline ByteCounts CountBytes(const char* p, const char* end, char before, char quote) {
+  ByteCounts c;
+  auto one = [&](char ch) {
+    if (ch == '\n') {
+      ++c.newlines;
+      c.line_ends += before != '\n';
+    }
+    c.quotes += ch == quote;
+    before = ch;
+  };
+  if (p < end) one(*p++);  // From here on p[-1] is readable.
+  const char* const start = p;
+#ifdef MLOOP_HAVE_AVX2_PATH
+  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+  if (kAvx2) p = CountBytesAvx2(p, end, quote, &c);
+#endif
+#ifdef __SSE2__
+  p = CountBytesSse2(p, end, quote, &c);
+#endif
+  if (p != start) before = p[-1];
+  while (p < end) one(*p++);
+  if (quote == '\0') c.quotes = 0;  // The loops counted NUL bytes.
+  return c;
 }
 
 // True when [p, end) is valid UTF-8. ASCII runs are checked eight bytes at a time.

@@ -1,15 +1,22 @@
 // A dictionary from strings to dense int32 codes, in order of first appearance: the
-// encoder of category columns. Open addressing with linear probing and stored hashes,
-// because readers call FindOrAdd once per field. Private to the table module. Not
-// thread-safe: each parser thread has its own.
+// encoder of category columns. Open addressing with linear probing; each slot holds the
+// first 32 bytes of its string, so that looking up a short string (nearly every category
+// value) is a few vector operations that touch no other memory, because readers call
+// FindOrAdd once per field. Private to the table module. Not thread-safe: each parser
+// thread has its own.
 #ifndef MLOOP_TABLE_INTERNAL_STRING_DICTIONARY_H_
 #define MLOOP_TABLE_INTERNAL_STRING_DICTIONARY_H_
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace mloop::table::internal {
 
@@ -65,23 +72,116 @@ inline bool BytesEqual(const char* a, const char* b, size_t n) {
   return true;
 }
 
+// The first 32 bytes of a string, zero-padded: the whole of nearly every category value,
+// compared and hashed as two 16-byte vectors (with SSE2) instead of byte by byte.
+class StringHead {
+ public:
+  static constexpr size_t kBytes = 32;
+
+  StringHead() = default;
+  // `readable_end` (at or past the string's end) bounds what may be read: with 32
+  // readable bytes the head is two loads and masks, else a copy.
+  static StringHead Of(const char* p, size_t len, const char* readable_end) {
+    return OfShort(p, len < kBytes ? len : kBytes, readable_end);
+  }
+  // Of for a string of at most kBytes bytes.
+  static StringHead OfShort(const char* p, size_t n, const char* readable_end) {
+    StringHead h;
+    if (readable_end - p >= static_cast<ptrdiff_t>(kBytes)) {
+#ifdef __SSE2__
+      const auto* keep = reinterpret_cast<const __m128i*>(kKeep.bytes[n]);
+      h.lo_ = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                            _mm_loadu_si128(keep));
+      h.hi_ = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)),
+                            _mm_loadu_si128(keep + 1));
+      return h;
+#endif
+    }
+    char buf[kBytes] = {};
+    std::memcpy(buf, p, n);
+    h.Load(buf);
+    return h;
+  }
+
+  bool operator==(const StringHead& o) const {
+#ifdef __SSE2__
+    const __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(lo_, o.lo_), _mm_cmpeq_epi8(hi_, o.hi_));
+    return _mm_movemask_epi8(eq) == 0xFFFF;
+#else
+    return std::memcmp(bytes_, o.bytes_, kBytes) == 0;
+#endif
+  }
+
+  // Two words that together hold every bit of the head (folded by XOR).
+  std::array<uint64_t, 2> Fold() const {
+    std::array<uint64_t, 2> w;
+#if defined(__SSE2__) && defined(__x86_64__)
+    const __m128i x = _mm_xor_si128(lo_, hi_);
+    w[0] = static_cast<uint64_t>(_mm_cvtsi128_si64(x));
+    w[1] = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
+#elif defined(__SSE2__)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w.data()), _mm_xor_si128(lo_, hi_));
+#else
+    uint64_t v[4];
+    std::memcpy(v, bytes_, kBytes);
+    w[0] = v[0] ^ v[2];
+    w[1] = v[1] ^ v[3];
+#endif
+    return w;
+  }
+
+ private:
+  void Load(const char* p) {
+#ifdef __SSE2__
+    lo_ = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    hi_ = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+#else
+    std::memcpy(bytes_, p, kBytes);
+#endif
+  }
+
+  // kKeep.bytes[n] masks all but the first n bytes.
+  struct Masks {
+    alignas(16) unsigned char bytes[kBytes + 1][kBytes];
+  };
+  static constexpr Masks kKeep = [] {
+    Masks m{};
+    for (size_t n = 0; n <= kBytes; ++n) {
+      for (size_t i = 0; i < n; ++i) m.bytes[n][i] = 0xFF;
+    }
+    return m;
+  }();
+
+#ifdef __SSE2__
+  __m128i lo_{};
+  __m128i hi_{};
+#else
+  unsigned char bytes_[kBytes] = {};
+#endif
+};
+
 class StringDictionary {
  public:
   StringDictionary() { Rehash(64); }
 
-  int32_t FindOrAdd(std::string_view s) {
-    const uint64_t h = HashBytes(s.data(), s.size());
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      Slot& slot = slots_[i];
-      if (slot.code < 0) return Insert(slot, h, s);
-      if (slot.hash == h && slot.len == s.size() &&
-          BytesEqual(chars_.data() + starts_[static_cast<size_t>(slot.code)], s.data(),
-                     s.size())) {
-        return slot.code;
-      }
+  // The code of `s`, added as the next code when new. Bytes from s.data() up to
+  // `readable_end` may be read (never used beyond `s`); pass the end of the buffer `s`
+  // points into, so that short strings load in whole words.
+  //
+  // Forced inline: GCC's heuristics would not inline it into the readers' large loops,
+  // and the call cost a third of a lookup.
+  [[gnu::always_inline]] int32_t FindOrAdd(std::string_view s, const char* readable_end) {
+    // Only the usual case is inline: a string of up to 32 bytes found in its home slot.
+    if (s.size() <= StringHead::kBytes) {
+      const StringHead head = StringHead::OfShort(s.data(), s.size(), readable_end);
+      const size_t i = Hash(head, s) & mask_;
+      // The head is the whole string; an empty slot's length matches none.
+      if (slots_[i].head == head && slots_[i].len == s.size()) return slots_[i].code;
+      return Probe(i, s, readable_end);
     }
+    return FindOrAddLong(s);
   }
+  int32_t FindOrAdd(std::string_view s) { return FindOrAdd(s, s.data() + s.size()); }
 
   size_t size() const { return starts_.size() - 1; }
   std::string_view value(size_t code) const {
@@ -95,34 +195,72 @@ class StringDictionary {
   }
 
  private:
+  // A string's head, length and code; longer strings compare their tail in chars_.
   struct Slot {
-    uint64_t hash;
-    int32_t code;  // -1: empty.
+    StringHead head;
     uint32_t len;
+    int32_t code;  // -1: empty.
   };
+  static Slot Empty() { return Slot{StringHead(), ~uint32_t{0}, -1}; }
 
-  int32_t Insert(Slot& slot, uint64_t h, std::string_view s) {
+  // FindOrAdd of a string of up to 32 bytes from slot i on, which does not hold it. The
+  // head is computed again rather than passed, which would keep it in memory.
+  [[gnu::noinline]] int32_t Probe(size_t i, std::string_view s, const char* readable_end) {
+    const StringHead head = StringHead::Of(s.data(), s.size(), readable_end);
+    for (;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.head == head && slot.len == s.size()) return slot.code;
+      if (slot.code < 0) return Insert(i, head, s);
+    }
+  }
+
+  // FindOrAdd of a string over 32 bytes.
+  [[gnu::noinline]] int32_t FindOrAddLong(std::string_view s) {
+    const StringHead head = StringHead::Of(s.data(), s.size(), s.data() + s.size());
+    for (size_t i = Hash(head, s) & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.code < 0) return Insert(i, head, s);
+      if (slot.head == head && slot.len == s.size() &&
+          BytesEqual(chars_.data() + starts_[static_cast<size_t>(slot.code)] + StringHead::kBytes,
+                     s.data() + StringHead::kBytes, s.size() - StringHead::kBytes)) {
+        return slot.code;
+      }
+    }
+  }
+
+  // Up to 32 bytes the head is the whole string: its two folded words, each multiplied
+  // by an odd constant (independently, so in parallel) and mixed, spread well enough for a
+  // table index at a fraction of HashBytes' cost.
+  static uint64_t Hash(const StringHead& head, std::string_view s) {
+    if (s.size() > StringHead::kBytes) return HashBytes(s.data(), s.size());
+    const std::array<uint64_t, 2> w = head.Fold();
+    const uint64_t h = (w[0] * 0x9E3779B97F4A7C15ULL) ^ ((w[1] + s.size()) * 0xC2B2AE3D27D4EB4FULL);
+    return h ^ (h >> 32);
+  }
+
+  int32_t Insert(size_t slot, const StringHead& head, std::string_view s) {
     int32_t code = static_cast<int32_t>(size());
     chars_.append(s);
     starts_.push_back(chars_.size());
-    slot = Slot{h, code, static_cast<uint32_t>(s.size())};
+    slots_[slot] = Slot{head, static_cast<uint32_t>(s.size()), code};
     if (size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
     return code;
   }
 
   void Rehash(size_t capacity) {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(capacity, Slot{0, -1, 0});
-    size_t mask = capacity - 1;
+    slots_.assign(capacity, Empty());
+    mask_ = capacity - 1;
     for (const Slot& s : old) {
       if (s.code < 0) continue;
-      size_t i = s.hash & mask;
-      while (slots_[i].code >= 0) i = (i + 1) & mask;
+      size_t i = Hash(s.head, value(static_cast<size_t>(s.code))) & mask_;
+      while (slots_[i].code >= 0) i = (i + 1) & mask_;
       slots_[i] = s;
     }
   }
 
   std::vector<Slot> slots_;
+  size_t mask_ = 0;  // slots_.size() - 1; the size is a power of two.
   std::string chars_;
   std::vector<size_t> starts_{0};  // Code i is chars_[starts_[i], starts_[i + 1]).
 };
