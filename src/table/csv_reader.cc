@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <atomic>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/progress.h"
 #include "core/thread_pool.h"
 #include "table/csv_sniffer.h"
 #include "table/internal/csv_tokenizer.h"
@@ -1078,13 +1080,21 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
     AllocateBuffers(dialect.types, rows_bound, threads, &buffers, &lines);
     ParsePlan pp{&dialect, tok, &nulls, options.max_field_bytes, end, &buffers, &lines};
     chunks = plan;
+    // Drawn only on a terminal (core/progress.h), and only for files worth waiting on.
+    std::optional<ProgressBar> bar;
+    if (end - data_begin > (std::ptrdiff_t{64} << 20)) {
+      bar.emplace("reading " + src, static_cast<uint64_t>(end - data_begin), "bytes");
+    }
+    auto parse = [&](size_t i, const Chunk* seed) {
+      ChunkParser(pp, &chunks[i], seed).Run();
+      if (bar) bar->Add(static_cast<uint64_t>(chunks[i].end - chunks[i].begin));
+    };
     if (chunks.size() > 1 && has_category) {
-      ChunkParser(pp, &chunks[0], nullptr).Run();
-      ThreadPool::Default().ParallelFor(
-          chunks.size() - 1, [&](size_t i) { ChunkParser(pp, &chunks[i + 1], &chunks[0]).Run(); });
+      parse(0, nullptr);
+      ThreadPool::Default().ParallelFor(chunks.size() - 1,
+                                        [&](size_t i) { parse(i + 1, &chunks[0]); });
     } else {
-      ThreadPool::Default().ParallelFor(
-          chunks.size(), [&](size_t i) { ChunkParser(pp, &chunks[i], nullptr).Run(); });
+      ThreadPool::Default().ParallelFor(chunks.size(), [&](size_t i) { parse(i, nullptr); });
     }
     // Each chunk must end where the next begins; otherwise a boundary fell inside a
     // record (unbalanced quotes) and only a sequential parse is right.
