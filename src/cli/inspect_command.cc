@@ -101,15 +101,14 @@ std::string FormatNumber(const Json& v) {
 
 std::string Summary(const Json& col) {
   std::string out;
-  auto get = [&](const char* key) -> Json {
-    return col.contains(key) ? col[key] : Json();
-  };
+  auto get = [&](const char* key) -> Json { return col.contains(key) ? col[key] : Json(); };
   if (col.contains("top_k") && col["top_k"].is_array() && !col["top_k"].empty()) {
     int shown = 0;
     for (const auto& item : col["top_k"]) {
       if (shown == 3) break;
       if (shown++ > 0) out += ", ";
-      out += item["value"].get<std::string>() + " (" + std::to_string(item["count"].get<int64_t>()) + ")";
+      out += item["value"].get<std::string>() + " (" +
+             std::to_string(item["count"].get<int64_t>()) + ")";
     }
     return out;
   }
@@ -117,14 +116,13 @@ std::string Summary(const Json& col) {
     return "true " + FormatNumber(get("true_count"));
   }
   if (!get("min").is_null()) {
-    out = "min " + FormatNumber(col.contains("min_iso") ? col["min_iso"] : get("min")) +
-          "  max " + FormatNumber(col.contains("max_iso") ? col["max_iso"] : get("max"));
+    out = "min " + FormatNumber(col.contains("min_iso") ? col["min_iso"] : get("min")) + "  max " +
+          FormatNumber(col.contains("max_iso") ? col["max_iso"] : get("max"));
     if (!get("mean").is_null() && !col.contains("min_iso")) {
       out += "  mean " + FormatNumber(get("mean"));
       if (!get("std").is_null()) out += "  std " + FormatNumber(get("std"));
     }
-    if (col.contains("quantiles") && col["quantiles"].contains("p50") &&
-        !col.contains("min_iso")) {
+    if (col.contains("quantiles") && col["quantiles"].contains("p50") && !col.contains("min_iso")) {
       out += "  p50 " + FormatNumber(col["quantiles"]["p50"]);
     }
   }
@@ -154,8 +152,8 @@ int RunInspect(const GlobalOptions& global, const InspectArgs& a) {
     if (a.no_header) o.header = false;
     if (!a.names.empty()) o.names = SplitComma(a.names);
     if (!a.nulls.empty() || a.no_default_nulls) {
-      std::vector<std::string> nulls = a.no_default_nulls ? std::vector<std::string>{}
-                                                          : table::kDefaultNullValues;
+      std::vector<std::string> nulls =
+          a.no_default_nulls ? std::vector<std::string>{} : table::kDefaultNullValues;
       nulls.insert(nulls.end(), a.nulls.begin(), a.nulls.end());
       o.null_values = nulls;
     }
@@ -217,12 +215,11 @@ int RunInspect(const GlobalOptions& global, const InspectArgs& a) {
     for (const auto& col : doc["columns"]) {
       name_w = std::max(name_w, col["name"].get<std::string>().size());
     }
-    std::printf("  %-*s  %-9s  %8s  %9s  %s\n", static_cast<int>(name_w), "column", "type",
-                "nulls", "distinct", "summary");
+    std::printf("  %-*s  %-9s  %8s  %9s  %s\n", static_cast<int>(name_w), "column", "type", "nulls",
+                "distinct", "summary");
     for (const auto& col : doc["columns"]) {
-      std::string distinct = col.contains("distinct_approx")
-                                 ? "~" + FormatNumber(col["distinct_approx"])
-                                 : "";
+      std::string distinct =
+          col.contains("distinct_approx") ? "~" + FormatNumber(col["distinct_approx"]) : "";
       std::printf("  %-*s  %-9s  %8lld  %9s  %s\n", static_cast<int>(name_w),
                   col["name"].get<std::string>().c_str(), col["type"].get<std::string>().c_str(),
                   static_cast<long long>(col["nulls"].get<int64_t>()), distinct.c_str(),

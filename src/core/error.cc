@@ -27,14 +27,8 @@ int ExitCodeFor(ErrorCode) { return 1; }
 void ThrowInvalidArgument(const std::string& message) {
   throw Error(ErrorCode::kInvalidArgument, message);
 }
-void ThrowNotFound(const std::string& message) {
-  throw Error(ErrorCode::kNotFound, message);
-}
-void ThrowDataLoss(const std::string& message) {
-  throw Error(ErrorCode::kDataLoss, message);
-}
-void ThrowInternal(const std::string& message) {
-  throw Error(ErrorCode::kInternal, message);
-}
+void ThrowNotFound(const std::string& message) { throw Error(ErrorCode::kNotFound, message); }
+void ThrowDataLoss(const std::string& message) { throw Error(ErrorCode::kDataLoss, message); }
+void ThrowInternal(const std::string& message) { throw Error(ErrorCode::kInternal, message); }
 
 }  // namespace mloop

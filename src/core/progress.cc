@@ -54,8 +54,8 @@ void ProgressBar::MaybeDraw(bool force) {
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
   double secs = static_cast<double>(now - start_us_) / 1e6;
-  std::fprintf(stderr, "\r\033[2K%s [%s] %3.0f%% %llu/%llu %s %.1fs", label_.c_str(),
-               bar.c_str(), frac * 100, static_cast<unsigned long long>(done),
+  std::fprintf(stderr, "\r\033[2K%s [%s] %3.0f%% %llu/%llu %s %.1fs", label_.c_str(), bar.c_str(),
+               frac * 100, static_cast<unsigned long long>(done),
                static_cast<unsigned long long>(total_), unit_.c_str(), secs);
   std::fflush(stderr);
 }

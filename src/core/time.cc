@@ -129,14 +129,14 @@ std::optional<int64_t> ParseIsoTimestamp(std::string_view s) {
 std::string FormatIsoDate(int64_t days) {
   Civil c = CivilFromDays(days);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year),
-                c.month, c.day);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month,
+                c.day);
   return buf;
 }
 
 std::string FormatIsoTimestamp(int64_t micros) {
-  int64_t days = micros >= 0 ? micros / kMicrosPerDay
-                             : -((-micros + kMicrosPerDay - 1) / kMicrosPerDay);
+  int64_t days =
+      micros >= 0 ? micros / kMicrosPerDay : -((-micros + kMicrosPerDay - 1) / kMicrosPerDay);
   int64_t rest = micros - days * kMicrosPerDay;
   int64_t secs = rest / kMicrosPerSecond;
   int64_t frac = rest % kMicrosPerSecond;
@@ -146,10 +146,9 @@ std::string FormatIsoTimestamp(int64_t micros) {
                   static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
                   static_cast<long long>(secs % 60));
   } else {
-    std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lld.%06lldZ",
-                  FormatIsoDate(days).c_str(), static_cast<long long>(secs / 3600),
-                  static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60),
-                  static_cast<long long>(frac));
+    std::snprintf(buf, sizeof buf, "%sT%02lld:%02lld:%02lld.%06lldZ", FormatIsoDate(days).c_str(),
+                  static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                  static_cast<long long>(secs % 60), static_cast<long long>(frac));
   }
   return buf;
 }

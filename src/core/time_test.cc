@@ -216,14 +216,11 @@ TEST(FormatIsoTimestampTest, KnownValues) {
   EXPECT_EQ(FormatIsoTimestamp(1), "1970-01-01T00:00:00.000001Z");
   EXPECT_EQ(FormatIsoTimestamp(-1), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(FormatIsoTimestamp(-kMicrosPerDay), "1969-12-31T00:00:00Z");
-  EXPECT_EQ(FormatIsoTimestamp(-kMicrosPerDay - 1),
-            "1969-12-30T23:59:59.999999Z");
+  EXPECT_EQ(FormatIsoTimestamp(-kMicrosPerDay - 1), "1969-12-30T23:59:59.999999Z");
   EXPECT_EQ(FormatIsoTimestamp(1709210096000000), "2024-02-29T12:34:56Z");
-  EXPECT_EQ(FormatIsoTimestamp(1709210096123000),
-            "2024-02-29T12:34:56.123000Z");
+  EXPECT_EQ(FormatIsoTimestamp(1709210096123000), "2024-02-29T12:34:56.123000Z");
   EXPECT_EQ(FormatIsoTimestamp(-14182940000000), "1969-07-20T20:17:40Z");
-  EXPECT_EQ(FormatIsoTimestamp(-152668799750000),
-            "1965-03-01T00:00:00.250000Z");
+  EXPECT_EQ(FormatIsoTimestamp(-152668799750000), "1965-03-01T00:00:00.250000Z");
 }
 
 TEST(FormatIsoTimestampTest, RoundTrips) {
@@ -244,8 +241,8 @@ TEST(FormatIsoTimestampTest, RoundTrips) {
   // And from numbers: a sweep over both sides of the epoch, odd steps so that
   // every field varies.
   // (-6.2e16 is in year 5, 2.5e17 in year 9892.)
-  for (int64_t micros = -62'000'000'000'000'000;
-       micros < 250'000'000'000'000'000; micros += 7'777'777'777'777) {
+  for (int64_t micros = -62'000'000'000'000'000; micros < 250'000'000'000'000'000;
+       micros += 7'777'777'777'777) {
     for (int64_t delta : {int64_t{0}, int64_t{1}, int64_t{-1}, kMinute}) {
       int64_t value = micros + delta;
       std::string text = FormatIsoTimestamp(value);

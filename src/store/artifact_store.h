@@ -71,8 +71,7 @@ class ArtifactStore {
   // verifying. The file appears atomically and only once verified: on data_loss
   // it is left as it was. Throws as Get, and invalid_argument when
   // `destination` cannot be created (its folder does not exist, permissions).
-  virtual void CopyTo(std::string_view digest,
-                      const std::filesystem::path& destination) = 0;
+  virtual void CopyTo(std::string_view digest, const std::filesystem::path& destination) = 0;
 
   // A streaming reader of the artifact, for artifacts too large for Get. Throws
   // invalid_argument or not_found as Get when opening; the reader throws

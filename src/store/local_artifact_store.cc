@@ -50,9 +50,8 @@ class UniqueFd {
 
 void CheckDigest(std::string_view digest) {
   if (!IsSha256Hex(digest)) {
-    ThrowInvalidArgument(
-        "not a SHA-256 digest (64 lowercase hex characters): '" +
-        std::string(digest) + "'");
+    ThrowInvalidArgument("not a SHA-256 digest (64 lowercase hex characters): '" +
+                         std::string(digest) + "'");
   }
 }
 
@@ -74,13 +73,11 @@ class TempFile {
   // Creates the file in `dir` with permissions `mode` (before the umask).
   // Throws Error invalid_argument naming `what_for` when it cannot be created.
   TempFile(const fs::path& dir, mode_t mode, const fs::path& what_for)
-      : path_(dir /
-              (".mloop-tmp-" + std::to_string(::getpid()) + "-" + NewId())),
-        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                   mode)) {
+      : path_(dir / (".mloop-tmp-" + std::to_string(::getpid()) + "-" + NewId())),
+        fd_(::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) {
     if (fd_.get() < 0) {
-      ThrowInvalidArgument(what_for.string() + ": cannot create " +
-                           path_.string() + ": " + ErrnoText(errno));
+      ThrowInvalidArgument(what_for.string() + ": cannot create " + path_.string() + ": " +
+                           ErrnoText(errno));
     }
   }
   ~TempFile() {
@@ -99,8 +96,7 @@ class TempFile {
     while (size > 0) {
       ssize_t n = ::write(fd_.get(), p, size);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
-        ThrowDataLoss(path_.string() + ": write failed: " + ErrnoText(errno));
+      if (n < 0) ThrowDataLoss(path_.string() + ": write failed: " + ErrnoText(errno));
       p += n;
       size -= static_cast<size_t>(n);
     }
@@ -140,20 +136,17 @@ bool HasCompleteCopy(const fs::path& path, uint64_t size) {
          static_cast<uint64_t>(st.st_size) == size;
 }
 
-[[noreturn]] void ThrowMismatch(std::string_view digest, const fs::path& path,
-                                uint64_t size, const std::string& actual) {
-  ThrowDataLoss("artifact " + std::string(digest) + " at " + path.string() +
-                " is damaged: its " + std::to_string(size) + " bytes hash to " +
-                actual + "; the file was changed or truncated on disk");
+[[noreturn]] void ThrowMismatch(std::string_view digest, const fs::path& path, uint64_t size,
+                                const std::string& actual) {
+  ThrowDataLoss("artifact " + std::string(digest) + " at " + path.string() + " is damaged: its " +
+                std::to_string(size) + " bytes hash to " + actual +
+                "; the file was changed or truncated on disk");
 }
 
 class LocalArtifactReader final : public ArtifactReader {
  public:
   LocalArtifactReader(std::string digest, fs::path path, int fd, uint64_t size)
-      : digest_(std::move(digest)),
-        path_(std::move(path)),
-        fd_(fd),
-        size_(size) {}
+      : digest_(std::move(digest)), path_(std::move(path)), fd_(fd), size_(size) {}
 
   size_t Read(void* buffer, size_t size) override {
     if (done_) return 0;
@@ -184,14 +177,12 @@ class LocalArtifactReader final : public ArtifactReader {
 
 }  // namespace
 
-LocalArtifactStore::LocalArtifactStore(const fs::path& root)
-    : root_(fs::absolute(root)) {
+LocalArtifactStore::LocalArtifactStore(const fs::path& root) : root_(fs::absolute(root)) {
   for (const fs::path& dir : {root_ / "sha256", root_ / "tmp"}) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir)) {
-      ThrowInvalidArgument(dir.string() +
-                           ": cannot create the artifact store folder: " +
+      ThrowInvalidArgument(dir.string() + ": cannot create the artifact store folder: " +
                            (ec ? ec.message() : "not a folder"));
     }
   }
@@ -199,8 +190,7 @@ LocalArtifactStore::LocalArtifactStore(const fs::path& root)
 
 fs::path LocalArtifactStore::PathOf(std::string_view digest) const {
   CheckDigest(digest);
-  return root_ / "sha256" / std::string(digest.substr(0, 2)) /
-         std::string(digest.substr(2));
+  return root_ / "sha256" / std::string(digest.substr(0, 2)) / std::string(digest.substr(2));
 }
 
 namespace {
@@ -259,8 +249,7 @@ std::string LocalArtifactStore::PutFile(const fs::path& path) {
 std::string LocalArtifactStore::Get(std::string_view digest) {
   fs::path path = PathOf(digest);
   if (!Exists(digest)) {
-    ThrowNotFound("artifact " + std::string(digest) + " not found in " +
-                  root_.string());
+    ThrowNotFound("artifact " + std::string(digest) + " not found in " + root_.string());
   }
   std::string bytes = ReadFile(path);
   std::string actual = Sha256Hex(bytes);
@@ -268,31 +257,27 @@ std::string LocalArtifactStore::Get(std::string_view digest) {
   return bytes;
 }
 
-std::unique_ptr<ArtifactReader> LocalArtifactStore::Open(
-    std::string_view digest) {
+std::unique_ptr<ArtifactReader> LocalArtifactStore::Open(std::string_view digest) {
   fs::path path = PathOf(digest);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      ThrowNotFound("artifact " + std::string(digest) + " not found in " +
-                    root_.string());
+      ThrowNotFound("artifact " + std::string(digest) + " not found in " + root_.string());
     }
-    ThrowDataLoss(path.string() + ": cannot open artifact " +
-                  std::string(digest) + ": " + ErrnoText(errno));
+    ThrowDataLoss(path.string() + ": cannot open artifact " + std::string(digest) + ": " +
+                  ErrnoText(errno));
   }
   UniqueFd owned(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ThrowDataLoss(path.string() + ": artifact " + std::string(digest) +
-                  " is not a regular file");
+    ThrowDataLoss(path.string() + ": artifact " + std::string(digest) + " is not a regular file");
   }
   owned.Release();  // The reader owns it from here.
-  return std::make_unique<LocalArtifactReader>(
-      std::string(digest), path, fd, static_cast<uint64_t>(st.st_size));
+  return std::make_unique<LocalArtifactReader>(std::string(digest), path, fd,
+                                               static_cast<uint64_t>(st.st_size));
 }
 
-void LocalArtifactStore::CopyTo(std::string_view digest,
-                                const fs::path& destination) {
+void LocalArtifactStore::CopyTo(std::string_view digest, const fs::path& destination) {
   std::unique_ptr<ArtifactReader> reader = Open(digest);
   fs::path dir = destination.parent_path();
   TempFile temp(dir.empty() ? fs::path(".") : dir, 0644, destination);
@@ -314,8 +299,7 @@ bool LocalArtifactStore::Exists(std::string_view digest) {
 uint64_t LocalArtifactStore::Size(std::string_view digest) {
   struct stat st;
   if (::stat(PathOf(digest).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    ThrowNotFound("artifact " + std::string(digest) + " not found in " +
-                  root_.string());
+    ThrowNotFound("artifact " + std::string(digest) + " not found in " + root_.string());
   }
   return static_cast<uint64_t>(st.st_size);
 }
@@ -328,13 +312,11 @@ std::vector<std::string> LocalArtifactStore::List() {
     if (prefix.size() != 2 || !folder.is_directory()) continue;
     for (const auto& file : fs::directory_iterator(folder.path())) {
       std::string digest = prefix + file.path().filename().string();
-      if (IsSha256Hex(digest) && file.is_regular_file())
-        digests.push_back(digest);
+      if (IsSha256Hex(digest) && file.is_regular_file()) digests.push_back(digest);
     }
   }
   if (ec) {
-    ThrowDataLoss(root_.string() +
-                  "/sha256: cannot list artifacts: " + ec.message());
+    ThrowDataLoss(root_.string() + "/sha256: cannot list artifacts: " + ec.message());
   }
   std::sort(digests.begin(), digests.end());
   return digests;

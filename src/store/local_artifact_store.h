@@ -36,8 +36,7 @@ class LocalArtifactStore final : public ArtifactStore {
   std::string Put(std::string_view bytes) override;
   std::string PutFile(const std::filesystem::path& path) override;
   std::string Get(std::string_view digest) override;
-  void CopyTo(std::string_view digest,
-              const std::filesystem::path& destination) override;
+  void CopyTo(std::string_view digest, const std::filesystem::path& destination) override;
   std::unique_ptr<ArtifactReader> Open(std::string_view digest) override;
   bool Exists(std::string_view digest) override;
   uint64_t Size(std::string_view digest) override;

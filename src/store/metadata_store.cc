@@ -11,10 +11,8 @@ namespace mloop::store {
 
 namespace {
 
-[[noreturn]] void ThrowWrongType(std::string_view expected,
-                                 const Value& value) {
-  ThrowInternal("metadata store: expected a cell of type " +
-                std::string(expected) + ", got " +
+[[noreturn]] void ThrowWrongType(std::string_view expected, const Value& value) {
+  ThrowInternal("metadata store: expected a cell of type " + std::string(expected) + ", got " +
                 std::string(ValueTypeName(value)));
 }
 
@@ -45,8 +43,7 @@ int64_t AsInt64(const Value& value) {
 
 double AsDouble(const Value& value) {
   if (const auto* v = std::get_if<double>(&value)) return *v;
-  if (const auto* v = std::get_if<int64_t>(&value))
-    return static_cast<double>(*v);
+  if (const auto* v = std::get_if<int64_t>(&value)) return static_cast<double>(*v);
   ThrowWrongType("double", value);
 }
 
@@ -64,43 +61,32 @@ int64_t MetadataStore::Exec(std::string_view sql, const Params& params) {
   return DoExec(sql, params);
 }
 
-std::vector<Row> MetadataStore::Query(std::string_view sql,
-                                      const Params& params) {
+std::vector<Row> MetadataStore::Query(std::string_view sql, const Params& params) {
   return DoQuery(sql, params);
 }
 
-std::optional<Row> MetadataStore::QueryRow(std::string_view sql,
-                                           const Params& params) {
+std::optional<Row> MetadataStore::QueryRow(std::string_view sql, const Params& params) {
   std::vector<Row> rows = DoQuery(sql, params);
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
 }
 
-int64_t MetadataStore::InsertReturningId(std::string_view sql,
-                                         const Params& params) {
+int64_t MetadataStore::InsertReturningId(std::string_view sql, const Params& params) {
   std::vector<Row> rows = DoQuery(sql, params);
-  if (rows.size() != 1 || rows[0].empty() ||
-      !std::holds_alternative<int64_t>(rows[0][0])) {
-    ThrowInternal(url() +
-                  ": InsertReturningId expects one row with an integer " +
-                  "id, got " + std::to_string(rows.size()) +
-                  " rows from: " + std::string(sql));
+  if (rows.size() != 1 || rows[0].empty() || !std::holds_alternative<int64_t>(rows[0][0])) {
+    ThrowInternal(url() + ": InsertReturningId expects one row with an integer " + "id, got " +
+                  std::to_string(rows.size()) + " rows from: " + std::string(sql));
   }
   return std::get<int64_t>(rows[0][0]);
 }
 
-void MetadataStore::InTransaction(const std::function<void()>& body) {
-  DoInTransaction(body);
-}
+void MetadataStore::InTransaction(const std::function<void()>& body) { DoInTransaction(body); }
 
-bool MetadataStore::TableExists(std::string_view table) {
-  return DoTableExists(table);
-}
+bool MetadataStore::TableExists(std::string_view table) { return DoTableExists(table); }
 
 int64_t MetadataStore::SchemaVersion() {
   if (!DoTableExists("schema_migrations")) return 0;
-  std::vector<Row> rows =
-      DoQuery("SELECT MAX(version) FROM schema_migrations", {});
+  std::vector<Row> rows = DoQuery("SELECT MAX(version) FROM schema_migrations", {});
   if (rows.empty() || IsNull(rows[0][0])) return 0;
   return AsInt64(rows[0][0]);
 }
@@ -110,9 +96,8 @@ int64_t MetadataStore::Migrate() { return Migrate(Migrations()); }
 int64_t MetadataStore::Migrate(std::span<const Migration> migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int64_t>(i) + 1) {
-      ThrowInternal("migration list: migration '" +
-                    std::string(migrations[i].name) + "' has version " +
-                    std::to_string(migrations[i].version) + ", expected " +
+      ThrowInternal("migration list: migration '" + std::string(migrations[i].name) +
+                    "' has version " + std::to_string(migrations[i].version) + ", expected " +
                     std::to_string(i + 1));
     }
   }
@@ -151,8 +136,7 @@ int64_t MetadataStore::Migrate(std::span<const Migration> migrations) {
       Exec(
           "INSERT INTO schema_migrations (version, name, applied_at) "
           "VALUES (?, ?, ?)",
-          {migration.version, std::string(migration.name),
-           FormatIsoTimestamp(NowMicros())});
+          {migration.version, std::string(migration.name), FormatIsoTimestamp(NowMicros())});
       ++applied;
     });
   }

@@ -179,8 +179,7 @@ class MetadataStore {
   // The operations each implementation provides; the public methods above
   // document their contracts.
   virtual int64_t DoExec(std::string_view sql, const Params& params) = 0;
-  virtual std::vector<Row> DoQuery(std::string_view sql,
-                                   const Params& params) = 0;
+  virtual std::vector<Row> DoQuery(std::string_view sql, const Params& params) = 0;
   virtual void DoInTransaction(const std::function<void()>& body) = 0;
   virtual bool DoTableExists(std::string_view table) = 0;
 };

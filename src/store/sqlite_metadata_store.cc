@@ -26,8 +26,8 @@ ErrorCode ErrorCodeForSqlite(int rc) {
     case SQLITE_IOERR:
       return ErrorCode::kDataLoss;
     case SQLITE_CONSTRAINT:
-      if (rc == SQLITE_CONSTRAINT_UNIQUE ||
-          rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_ROWID) {
+      if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
+          rc == SQLITE_CONSTRAINT_ROWID) {
         return ErrorCode::kAlreadyExists;
       }
       return ErrorCode::kInvalidArgument;
@@ -67,9 +67,7 @@ class StatementUse {
   sqlite3_stmt* stmt_;
 };
 
-std::string SavepointName(int depth) {
-  return "mloop_savepoint_" + std::to_string(depth);
-}
+std::string SavepointName(int depth) { return "mloop_savepoint_" + std::to_string(depth); }
 
 bool OnlySeparatorsLeft(const char* tail, const char* end) {
   for (; tail != nullptr && tail < end; ++tail) {
@@ -93,8 +91,7 @@ void SqliteMetadataStore::FinalizeStmt::operator()(sqlite3_stmt* stmt) const {
   (void)sqlite3_finalize(stmt);
 }
 
-SqliteMetadataStore::SqliteMetadataStore(const fs::path& path,
-                                         const SqliteOptions& options)
+SqliteMetadataStore::SqliteMetadataStore(const fs::path& path, const SqliteOptions& options)
     : path_(fs::absolute(path)), busy_timeout_(options.busy_timeout) {
   if (!options.create_if_missing && !fs::exists(path_)) {
     ThrowNotFound(url() + ": the database file does not exist");
@@ -106,14 +103,12 @@ SqliteMetadataStore::SqliteMetadataStore(const fs::path& path,
   db_.reset(raw);  // Owned even when opening failed, so that it is closed.
   if (db_ == nullptr) ThrowInternal(url() + ": sqlite3_open_v2: out of memory");
   Check(rc, "open", "");
-  Check(sqlite3_extended_result_codes(db_.get(), 1), "enable extended codes",
-        "");
+  Check(sqlite3_extended_result_codes(db_.get(), 1), "enable extended codes", "");
   int64_t timeout_ms = options.busy_timeout.count();
   if (timeout_ms > std::numeric_limits<int>::max()) {
     timeout_ms = std::numeric_limits<int>::max();
   }
-  Check(sqlite3_busy_timeout(db_.get(), static_cast<int>(timeout_ms)),
-        "set busy timeout", "");
+  Check(sqlite3_busy_timeout(db_.get(), static_cast<int>(timeout_ms)), "set busy timeout", "");
 
   // Switching to WAL is persistent in the file; it is a no-op once done. It
   // fails on filesystems without shared memory (some network filesystems),
@@ -121,17 +116,14 @@ SqliteMetadataStore::SqliteMetadataStore(const fs::path& path,
   std::vector<Row> mode;
   Run("PRAGMA journal_mode=WAL", {}, &mode);
   std::string got = "unknown";
-  if (!mode.empty() && !mode[0].empty() &&
-      std::holds_alternative<std::string>(mode[0][0])) {
+  if (!mode.empty() && !mode[0].empty() && std::holds_alternative<std::string>(mode[0][0])) {
     got = AsText(mode[0][0]);
   }
   if (got != "wal") {
-    throw Error(
-        ErrorCode::kFailedPrecondition,
-        url() + ": cannot switch the database to WAL mode (it stays in '" +
-            got +
-            "' mode); is it on a network filesystem? mloop needs a local "
-            "filesystem for its SQLite store");
+    throw Error(ErrorCode::kFailedPrecondition,
+                url() + ": cannot switch the database to WAL mode (it stays in '" + got +
+                    "' mode); is it on a network filesystem? mloop needs a local "
+                    "filesystem for its SQLite store");
   }
   Run("PRAGMA synchronous=NORMAL", {}, nullptr);
   Run("PRAGMA foreign_keys=ON", {}, nullptr);
@@ -142,18 +134,15 @@ SqliteMetadataStore::~SqliteMetadataStore() {
   statements_.clear();
 }
 
-void SqliteMetadataStore::Check(int rc, std::string_view operation,
-                                std::string_view sql) const {
+void SqliteMetadataStore::Check(int rc, std::string_view operation, std::string_view sql) const {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return;
   std::string message = url() + ": " + std::string(operation) + " failed: ";
   const char* detail = db_ != nullptr ? sqlite3_errmsg(db_.get()) : nullptr;
   message += detail != nullptr ? detail : sqlite3_errstr(rc);
-  message += " (" + std::string(sqlite3_errstr(rc)) + ", code " +
-             std::to_string(rc) + ")";
+  message += " (" + std::string(sqlite3_errstr(rc)) + ", code " + std::to_string(rc) + ")";
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-    message +=
-        "; other writers kept the database locked past the busy timeout of " +
-        std::to_string(busy_timeout_.count()) + " ms";
+    message += "; other writers kept the database locked past the busy timeout of " +
+               std::to_string(busy_timeout_.count()) + " ms";
   }
   if (!sql.empty()) message += " in: " + std::string(sql);
   throw Error(ErrorCodeForSqlite(rc), message);
@@ -168,31 +157,26 @@ sqlite3_stmt* SqliteMetadataStore::Prepare(std::string_view sql) {
   }
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  int rc =
-      sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
-                         SQLITE_PREPARE_PERSISTENT, &raw, &tail);
+  int rc = sqlite3_prepare_v3(db_.get(), sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &raw, &tail);
   StmtPtr stmt(raw);
   Check(rc, "prepare", sql);
   if (stmt == nullptr) {
     ThrowInternal(url() + ": empty statement: '" + std::string(sql) + "'");
   }
   if (!OnlySeparatorsLeft(tail, sql.data() + sql.size())) {
-    ThrowInternal(url() +
-                  ": more than one statement in one call: " + std::string(sql));
+    ThrowInternal(url() + ": more than one statement in one call: " + std::string(sql));
   }
   // No cached statement is in use between calls, so dropping them all is safe.
   if (statements_.size() >= kMaxCachedStatements) statements_.clear();
-  return statements_.emplace(std::string(sql), std::move(stmt))
-      .first->second.get();
+  return statements_.emplace(std::string(sql), std::move(stmt)).first->second.get();
 }
 
-void SqliteMetadataStore::Bind(sqlite3_stmt* stmt, std::string_view sql,
-                               const Params& params) {
+void SqliteMetadataStore::Bind(sqlite3_stmt* stmt, std::string_view sql, const Params& params) {
   int expected = sqlite3_bind_parameter_count(stmt);
   if (static_cast<size_t>(expected) != params.size()) {
-    ThrowInternal(url() + ": the statement has " + std::to_string(expected) +
-                  " parameters, " + std::to_string(params.size()) +
-                  " were given: " + std::string(sql));
+    ThrowInternal(url() + ": the statement has " + std::to_string(expected) + " parameters, " +
+                  std::to_string(params.size()) + " were given: " + std::string(sql));
   }
   for (size_t i = 0; i < params.size(); ++i) {
     int index = static_cast<int>(i) + 1;
@@ -207,13 +191,11 @@ void SqliteMetadataStore::Bind(sqlite3_stmt* stmt, std::string_view sql,
     } else if (const auto* d = std::get_if<double>(&value)) {
       rc = sqlite3_bind_double(stmt, index, *d);
     } else if (const auto* text = std::get_if<std::string>(&value)) {
-      rc = sqlite3_bind_text64(stmt, index, text->data(), text->size(),
-                               SQLITE_STATIC, SQLITE_UTF8);
+      rc = sqlite3_bind_text64(stmt, index, text->data(), text->size(), SQLITE_STATIC, SQLITE_UTF8);
     } else if (const auto* blob = std::get_if<Blob>(&value)) {
       // std::string::data() is never null, so an empty blob binds as an empty
       // blob, not as NULL.
-      rc = sqlite3_bind_blob64(stmt, index, blob->bytes.data(),
-                               blob->bytes.size(), SQLITE_STATIC);
+      rc = sqlite3_bind_blob64(stmt, index, blob->bytes.data(), blob->bytes.size(), SQLITE_STATIC);
     }
     Check(rc, "bind parameter " + std::to_string(index), sql);
   }
@@ -241,21 +223,17 @@ int64_t SqliteMetadataStore::Run(std::string_view sql, const Params& params,
           row.emplace_back(sqlite3_column_double(stmt, c));
           break;
         case SQLITE_TEXT: {
-          const auto* text =
-              reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
           const int size = sqlite3_column_bytes(stmt, c);
           row.emplace_back(std::string(text, static_cast<size_t>(size)));
           break;
         }
         case SQLITE_BLOB: {
           // The pointer is null for an empty blob.
-          const auto* bytes =
-              static_cast<const char*>(sqlite3_column_blob(stmt, c));
+          const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt, c));
           const int size = sqlite3_column_bytes(stmt, c);
-          row.emplace_back(
-              Blob{bytes == nullptr
-                       ? std::string()
-                       : std::string(bytes, static_cast<size_t>(size))});
+          row.emplace_back(Blob{bytes == nullptr ? std::string()
+                                                 : std::string(bytes, static_cast<size_t>(size))});
           break;
         }
         default:
@@ -281,15 +259,13 @@ void SqliteMetadataStore::CheckTransactionAlive(std::string_view sql) const {
   }
 }
 
-int64_t SqliteMetadataStore::DoExec(std::string_view sql,
-                                    const Params& params) {
+int64_t SqliteMetadataStore::DoExec(std::string_view sql, const Params& params) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   CheckTransactionAlive(sql);
   return Run(sql, params, nullptr);
 }
 
-std::vector<Row> SqliteMetadataStore::DoQuery(std::string_view sql,
-                                              const Params& params) {
+std::vector<Row> SqliteMetadataStore::DoQuery(std::string_view sql, const Params& params) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   CheckTransactionAlive(sql);
   std::vector<Row> rows;
@@ -339,9 +315,9 @@ void SqliteMetadataStore::RollBackAfterFailure(int depth) noexcept {
   // After some errors (I/O, full disk) SQLite has already rolled back the whole
   // transaction; then there is nothing left to undo here.
   if (sqlite3_get_autocommit(db) != 0) return;
-  std::string sql = depth == 1 ? std::string("ROLLBACK")
-                               : "ROLLBACK TO " + SavepointName(depth) +
-                                     "; RELEASE " + SavepointName(depth);
+  std::string sql =
+      depth == 1 ? std::string("ROLLBACK")
+                 : "ROLLBACK TO " + SavepointName(depth) + "; RELEASE " + SavepointName(depth);
   char* message = nullptr;
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {

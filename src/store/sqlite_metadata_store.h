@@ -90,8 +90,7 @@ class SqliteMetadataStore final : public MetadataStore {
   void Bind(sqlite3_stmt* stmt, std::string_view sql, const Params& params);
   // Runs one statement to completion; appends its rows to `rows` unless null.
   // Returns the number of rows it inserted, updated or deleted.
-  int64_t Run(std::string_view sql, const Params& params,
-              std::vector<Row>* rows);
+  int64_t Run(std::string_view sql, const Params& params, std::vector<Row>* rows);
   // Throws when a transaction is open on our side but SQLite rolled it back
   // after an error (an I/O error, a full disk): running on would commit
   // statement by statement.

@@ -70,8 +70,7 @@ class Workspace {
   // line and column; bad keys by name); failed_precondition for settings or a
   // database newer than this mloop, and for unsupported store URLs; not_found
   // when the metadata database is missing; what the stores throw.
-  static Workspace Open(
-      const std::optional<std::filesystem::path>& explicit_dir = std::nullopt);
+  static Workspace Open(const std::optional<std::filesystem::path>& explicit_dir = std::nullopt);
 
   // Finds a workspace's root folder the way git finds a repository:
   //   1. `explicit_dir` (the --workspace option) when given,
@@ -82,9 +81,8 @@ class Workspace {
   // upwards). Returns an absolute path. Throws Error failed_precondition when
   // there is no workspace: "no mloop workspace in START or any parent; run
   // `mloop init`", or, for 1 and 2, naming the folder and where it came from.
-  static std::filesystem::path Locate(
-      const std::optional<std::filesystem::path>& explicit_dir,
-      const std::filesystem::path& start);
+  static std::filesystem::path Locate(const std::optional<std::filesystem::path>& explicit_dir,
+                                      const std::filesystem::path& start);
 
   Workspace(Workspace&&) noexcept;
   Workspace& operator=(Workspace&&) noexcept;
@@ -102,8 +100,7 @@ class Workspace {
 
  private:
   Workspace(std::filesystem::path root, Json settings, std::string id,
-            std::unique_ptr<MetadataStore> metadata,
-            std::unique_ptr<ArtifactStore> artifacts);
+            std::unique_ptr<MetadataStore> metadata, std::unique_ptr<ArtifactStore> artifacts);
 
   std::filesystem::path root_;
   Json settings_;

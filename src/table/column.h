@@ -129,8 +129,8 @@ class Column {
                          Bitmap validity);
   static Column FromDoubles(std::string name, std::vector<double> values, Bitmap validity);
   static Column FromBools(std::string name, std::vector<uint8_t> values, Bitmap validity);
-  static Column FromStrings(std::string name, std::vector<uint64_t> offsets,
-                            std::string chars, Bitmap validity);
+  static Column FromStrings(std::string name, std::vector<uint64_t> offsets, std::string chars,
+                            Bitmap validity);
   static Column FromCategory(std::string name, std::vector<int32_t> codes,
                              std::vector<std::string> dictionary, Bitmap validity);
 

@@ -47,8 +47,7 @@ void PutU16(std::string* out, uint16_t v) {
 }
 
 void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i)
-    out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
 uint16_t GetU16(const char* p) {
@@ -64,9 +63,8 @@ uint64_t GetU64(const char* p) {
 
 // The unsigned integer of the same width as T, for byte swapping.
 template <typename T>
-using Bits =
-    std::conditional_t<sizeof(T) == 8, uint64_t,
-                       std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
+using Bits = std::conditional_t<sizeof(T) == 8, uint64_t,
+                                std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
 
 template <typename U>
 U ByteSwap(U v) {
@@ -82,12 +80,10 @@ U ByteSwap(U v) {
 // vector's own memory, no copy; elsewhere each element is swapped into
 // `scratch`.
 template <typename T>
-std::string_view LittleEndianBytes(const std::vector<T>& values,
-                                   std::string* scratch) {
+std::string_view LittleEndianBytes(const std::vector<T>& values, std::string* scratch) {
   static_assert(std::is_trivially_copyable_v<T>);
   if constexpr (std::endian::native == std::endian::little || sizeof(T) == 1) {
-    return {reinterpret_cast<const char*>(values.data()),
-            values.size() * sizeof(T)};
+    return {reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)};
   } else {
     scratch->resize(values.size() * sizeof(T));
     for (size_t i = 0; i < values.size(); ++i) {
@@ -102,8 +98,7 @@ std::string_view LittleEndianBytes(const std::vector<T>& values,
 template <typename T>
 void FromLittleEndian(std::vector<T>* values) {
   if constexpr (std::endian::native != std::endian::little && sizeof(T) > 1) {
-    for (T& x : *values)
-      x = std::bit_cast<T>(ByteSwap(std::bit_cast<Bits<T>>(x)));
+    for (T& x : *values) x = std::bit_cast<T>(ByteSwap(std::bit_cast<Bits<T>>(x)));
   }
 }
 
@@ -158,8 +153,7 @@ class FileBuilder {
  public:
   FileBuilder(const fs::path& path, int level) : path_(path), level_(level) {
     cctx_.reset(ZSTD_createCCtx());
-    if (!cctx_)
-      ThrowInternal(path_.string() + ": cannot create a zstd context");
+    if (!cctx_) ThrowInternal(path_.string() + ": cannot create a zstd context");
     out_.append(MagicView());
     PutU16(&out_, kColumnarFormatMajor);
     PutU16(&out_, kColumnarFormatMinor);
@@ -170,18 +164,16 @@ class FileBuilder {
     size_t start = out_.size();
     size_t bound = ZSTD_compressBound(bytes.size());
     out_.resize(start + bound);
-    size_t n = ZSTD_compressCCtx(cctx_.get(), out_.data() + start, bound,
-                                 bytes.data(), bytes.size(), level_);
+    size_t n = ZSTD_compressCCtx(cctx_.get(), out_.data() + start, bound, bytes.data(),
+                                 bytes.size(), level_);
     if (ZSTD_isError(n)) {
-      ThrowInternal(path_.string() +
-                    ": zstd compression failed: " + ZSTD_getErrorName(n));
+      ThrowInternal(path_.string() + ": zstd compression failed: " + ZSTD_getErrorName(n));
     }
     out_.resize(start + n);
-    buffers_.push_back(
-        Json{{"offset", uint64_t{start}},
-             {"length", uint64_t{n}},
-             {"size", uint64_t{bytes.size()}},
-             {"sha256", Sha256Hex(std::string_view(out_).substr(start, n))}});
+    buffers_.push_back(Json{{"offset", uint64_t{start}},
+                            {"length", uint64_t{n}},
+                            {"size", uint64_t{bytes.size()}},
+                            {"sha256", Sha256Hex(std::string_view(out_).substr(start, n))}});
     return buffers_.size() - 1;
   }
 
@@ -200,11 +192,9 @@ class FileBuilder {
       text = footer.dump();
     } catch (const Json::type_error& e) {
       // The only text from the user in the footer is the column names.
-      ThrowInvalidArgument(path_.string() +
-                           ": a column name is not valid UTF-8: " + e.what());
+      ThrowInvalidArgument(path_.string() + ": a column name is not valid UTF-8: " + e.what());
     }
-    std::string digest =
-        EnvelopeDigest(std::string_view(out_).substr(0, kHeaderSize), text);
+    std::string digest = EnvelopeDigest(std::string_view(out_).substr(0, kHeaderSize), text);
     out_.append(text);
     PutU64(&out_, text.size());
     out_.append(digest);
@@ -221,8 +211,8 @@ class FileBuilder {
 };
 
 // Offsets and text of a list of strings, as a string column stores them.
-void DictionaryBuffers(const std::vector<std::string>& dictionary,
-                       std::vector<uint64_t>* offsets, std::string* chars) {
+void DictionaryBuffers(const std::vector<std::string>& dictionary, std::vector<uint64_t>* offsets,
+                       std::string* chars) {
   offsets->reserve(dictionary.size() + 1);
   offsets->push_back(0);
   for (const std::string& s : dictionary) {
@@ -249,19 +239,16 @@ void CheckColumnStorage(const Column& c, size_t rows) {
       break;
     case DataType::kString:
       // offsets has rows + 1 entries and ends at the text's size.
-      n = c.offsets().empty() || c.offsets().back() != c.chars().size()
-              ? rows + 1
-              : c.offsets().size() - 1;
+      n = c.offsets().empty() || c.offsets().back() != c.chars().size() ? rows + 1
+                                                                        : c.offsets().size() - 1;
       break;
     case DataType::kCategory:
       n = c.codes().size();
       break;
   }
-  if (c.size() != rows || n != rows ||
-      c.validity().words().size() != (rows + 63) / 64) {
-    ThrowInternal("column '" + c.name() +
-                  "' has inconsistent storage: " + std::to_string(c.size()) +
-                  " rows in a table of " + std::to_string(rows));
+  if (c.size() != rows || n != rows || c.validity().words().size() != (rows + 63) / 64) {
+    ThrowInternal("column '" + c.name() + "' has inconsistent storage: " +
+                  std::to_string(c.size()) + " rows in a table of " + std::to_string(rows));
   }
 }
 
@@ -271,24 +258,21 @@ Schema SchemaToRecord(const Table& table, const fs::path& path,
   if (!options.schema) return own;
   const Schema& given = *options.schema;
   if (given.size() != own.size()) {
-    ThrowInvalidArgument(path.string() + ": the schema given has " +
-                         std::to_string(given.size()) + " fields, the table " +
-                         std::to_string(own.size()) + " columns");
+    ThrowInvalidArgument(path.string() + ": the schema given has " + std::to_string(given.size()) +
+                         " fields, the table " + std::to_string(own.size()) + " columns");
   }
   for (size_t i = 0; i < own.size(); ++i) {
     const Field& f = given.field(i);
     if (f.name != own.field(i).name || f.type != own.field(i).type) {
-      ThrowInvalidArgument(path.string() + ": schema field " +
-                           std::to_string(i) + " is '" + f.name + "' " +
-                           std::string(DataTypeName(f.type)) +
-                           ", the table's column is '" + own.field(i).name +
-                           "' " + std::string(DataTypeName(own.field(i).type)));
+      ThrowInvalidArgument(path.string() + ": schema field " + std::to_string(i) + " is '" +
+                           f.name + "' " + std::string(DataTypeName(f.type)) +
+                           ", the table's column is '" + own.field(i).name + "' " +
+                           std::string(DataTypeName(own.field(i).type)));
     }
     if (!f.nullable && table.column(i).null_count() > 0) {
       ThrowInvalidArgument(path.string() + ": column '" + f.name +
                            "' is declared not nullable but has " +
-                           std::to_string(table.column(i).null_count()) +
-                           " nulls");
+                           std::to_string(table.column(i).null_count()) + " nulls");
     }
   }
   return given;
@@ -301,9 +285,9 @@ void WriteColumnarFile(const Table& table, const fs::path& path,
   if (options.compression_level < ZSTD_minCLevel() ||
       options.compression_level > ZSTD_maxCLevel()) {
     ThrowInvalidArgument(path.string() + ": zstd compression level " +
-                         std::to_string(options.compression_level) +
-                         " is outside [" + std::to_string(ZSTD_minCLevel()) +
-                         ", " + std::to_string(ZSTD_maxCLevel()) + "]");
+                         std::to_string(options.compression_level) + " is outside [" +
+                         std::to_string(ZSTD_minCLevel()) + ", " +
+                         std::to_string(ZSTD_maxCLevel()) + "]");
   }
   Schema schema = SchemaToRecord(table, path, options);
   const size_t rows = table.num_rows();
@@ -403,8 +387,7 @@ struct OpenedFile {
 };
 
 [[noreturn]] void Malformed(const fs::path& path, const std::string& what) {
-  ThrowInvalidArgument(path.string() +
-                       ": malformed columnar file footer: " + what);
+  ThrowInvalidArgument(path.string() + ": malformed columnar file footer: " + what);
 }
 
 // Typed getters that throw Malformed instead of nlohmann's exceptions.
@@ -412,59 +395,52 @@ const Json& Member(const fs::path& path, const Json& obj, std::string_view key,
                    const std::string& where) {
   if (!obj.is_object()) Malformed(path, where + " is not an object");
   auto it = obj.find(key);
-  if (it == obj.end())
-    Malformed(path, where + " has no \"" + std::string(key) + "\"");
+  if (it == obj.end()) Malformed(path, where + " has no \"" + std::string(key) + "\"");
   return *it;
 }
 
-uint64_t GetUnsigned(const fs::path& path, const Json& obj,
-                     std::string_view key, const std::string& where) {
+uint64_t GetUnsigned(const fs::path& path, const Json& obj, std::string_view key,
+                     const std::string& where) {
   const Json& v = Member(path, obj, key, where);
   if (!v.is_number_unsigned()) {
-    Malformed(path, where + ": \"" + std::string(key) +
-                        "\" is not a non-negative integer");
+    Malformed(path, where + ": \"" + std::string(key) + "\" is not a non-negative integer");
   }
   return v.get<uint64_t>();
 }
 
-std::string GetString(const fs::path& path, const Json& obj,
-                      std::string_view key, const std::string& where) {
+std::string GetString(const fs::path& path, const Json& obj, std::string_view key,
+                      const std::string& where) {
   const Json& v = Member(path, obj, key, where);
-  if (!v.is_string())
-    Malformed(path, where + ": \"" + std::string(key) + "\" is not a string");
+  if (!v.is_string()) Malformed(path, where + ": \"" + std::string(key) + "\" is not a string");
   return v.get<std::string>();
 }
 
 bool GetBool(const fs::path& path, const Json& obj, std::string_view key,
              const std::string& where) {
   const Json& v = Member(path, obj, key, where);
-  if (!v.is_boolean())
-    Malformed(path, where + ": \"" + std::string(key) + "\" is not a bool");
+  if (!v.is_boolean()) Malformed(path, where + ": \"" + std::string(key) + "\" is not a bool");
   return v.get<bool>();
 }
 
 // a * b, or nullopt when it overflows.
 std::optional<uint64_t> CheckedMul(uint64_t a, uint64_t b) {
-  if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a)
-    return std::nullopt;
+  if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a) return std::nullopt;
   return a * b;
 }
 
 // Checks buffer `index` exists and decodes to `count` elements of `width`
 // bytes.
-size_t CheckBuffer(const OpenedFile& f, uint64_t index, uint64_t count,
-                   uint64_t width, const std::string& what) {
+size_t CheckBuffer(const OpenedFile& f, uint64_t index, uint64_t count, uint64_t width,
+                   const std::string& what) {
   if (index >= f.buffers.size()) {
-    Malformed(f.file.path(), what + " refers to buffer " +
-                                 std::to_string(index) + " of " +
+    Malformed(f.file.path(), what + " refers to buffer " + std::to_string(index) + " of " +
                                  std::to_string(f.buffers.size()));
   }
   std::optional<uint64_t> expected = CheckedMul(count, width);
   if (!expected || f.buffers[index].size != *expected) {
-    Malformed(f.file.path(), what + " decodes to " +
-                                 std::to_string(f.buffers[index].size) +
-                                 " bytes, expected " + std::to_string(count) +
-                                 " × " + std::to_string(width));
+    Malformed(f.file.path(), what + " decodes to " + std::to_string(f.buffers[index].size) +
+                                 " bytes, expected " + std::to_string(count) + " × " +
+                                 std::to_string(width));
   }
   return static_cast<size_t>(index);
 }
@@ -486,25 +462,20 @@ void ParseBuffers(OpenedFile* f, const Json& footer, uint64_t footer_offset) {
     b.sha256 = GetString(path, list[i], "sha256", where);
     if (b.offset != next || b.length > footer_offset - next) {
       Malformed(path, where + " at [" + std::to_string(b.offset) + ", +" +
-                          std::to_string(b.length) +
-                          ") does not follow the previous one at " +
-                          std::to_string(next) +
-                          " inside the data region ending at " +
+                          std::to_string(b.length) + ") does not follow the previous one at " +
+                          std::to_string(next) + " inside the data region ending at " +
                           std::to_string(footer_offset));
     }
     if (b.size / kMaxZstdExpansion > b.length) {
-      Malformed(path, where + " claims " + std::to_string(b.size) +
-                          " bytes from " + std::to_string(b.length) +
-                          " compressed ones");
+      Malformed(path, where + " claims " + std::to_string(b.size) + " bytes from " +
+                          std::to_string(b.length) + " compressed ones");
     }
-    if (!IsSha256Hex(b.sha256))
-      Malformed(path, where + ": \"sha256\" is not a SHA-256");
+    if (!IsSha256Hex(b.sha256)) Malformed(path, where + ": \"sha256\" is not a SHA-256");
     next += b.length;
     f->buffers.push_back(std::move(b));
   }
   if (next != footer_offset) {
-    Malformed(path, "the buffers end at " + std::to_string(next) +
-                        ", the footer starts at " +
+    Malformed(path, "the buffers end at " + std::to_string(next) + ", the footer starts at " +
                         std::to_string(footer_offset));
   }
 }
@@ -517,8 +488,7 @@ ColumnEntry ParseColumn(const OpenedFile& f, const Json& j, size_t i) {
   where = "column '" + c.field.name + "'";
   std::string type = GetString(path, j, "type", where);
   std::optional<DataType> t = DataTypeFromName(type);
-  if (!t || DataTypeName(*t) != type)
-    Malformed(path, where + " has unknown type '" + type + "'");
+  if (!t || DataTypeName(*t) != type) Malformed(path, where + " has unknown type '" + type + "'");
   c.field.type = *t;
   std::string role = GetString(path, j, "role", where);
   std::optional<ColumnRole> r = ColumnRoleFromName(role);
@@ -533,8 +503,7 @@ ColumnEntry ParseColumn(const OpenedFile& f, const Json& j, size_t i) {
     c.dictionary_size = GetUnsigned(path, j, "dictionary_size", where);
     // Codes are int32.
     if (c.dictionary_size > uint64_t{std::numeric_limits<int32_t>::max()} + 1) {
-      Malformed(path, where + " has a dictionary of " +
-                          std::to_string(c.dictionary_size));
+      Malformed(path, where + " has a dictionary of " + std::to_string(c.dictionary_size));
     }
   }
   const Json& buffers = Member(path, j, "buffers", where);
@@ -556,8 +525,7 @@ ColumnEntry ParseColumn(const OpenedFile& f, const Json& j, size_t i) {
       count = index < f.buffers.size() ? f.buffers[index].size : 0;
       width = 1;
     }
-    c.buffers.emplace_back(role_name,
-                           CheckBuffer(f, index, count, width, what));
+    c.buffers.emplace_back(role_name, CheckBuffer(f, index, count, width, what));
   }
   return c;
 }
@@ -570,75 +538,65 @@ OpenedFile OpenColumnarFile(const fs::path& path) {
     // A prefix of the magic is a file cut short; anything else is some other
     // file.
     if (MagicView().starts_with(bytes)) {
-      ThrowDataLoss(name + ": truncated columnar file: " +
-                    std::to_string(bytes.size()) + " bytes");
+      ThrowDataLoss(name + ": truncated columnar file: " + std::to_string(bytes.size()) + " bytes");
     }
     ThrowInvalidArgument(name + ": not an mloop columnar file");
   }
   if (bytes.substr(0, kMagicSize) != MagicView()) {
     ThrowInvalidArgument(name + ": not an mloop columnar file");
   }
-  if (bytes.size() < kMinFileSize ||
-      bytes.substr(bytes.size() - kMagicSize) != MagicView()) {
-    ThrowDataLoss(name + ": truncated or corrupt columnar file: " +
-                  std::to_string(bytes.size()) + " bytes and no trailer");
+  if (bytes.size() < kMinFileSize || bytes.substr(bytes.size() - kMagicSize) != MagicView()) {
+    ThrowDataLoss(name + ": truncated or corrupt columnar file: " + std::to_string(bytes.size()) +
+                  " bytes and no trailer");
   }
   const char* trailer = bytes.data() + bytes.size() - kTrailerSize;
   uint64_t footer_length = GetU64(trailer);
   if (footer_length > bytes.size() - kMinFileSize) {
-    ThrowDataLoss(name + ": corrupt columnar file: footer length " +
-                  std::to_string(footer_length) + " exceeds the file's " +
-                  std::to_string(bytes.size()) + " bytes");
+    ThrowDataLoss(name + ": corrupt columnar file: footer length " + std::to_string(footer_length) +
+                  " exceeds the file's " + std::to_string(bytes.size()) + " bytes");
   }
   uint64_t footer_offset = bytes.size() - kTrailerSize - footer_length;
   std::string_view footer_text = bytes.substr(footer_offset, footer_length);
   f.checksum = std::string(trailer + 8, kDigestHexSize);
   if (EnvelopeDigest(bytes.substr(0, kHeaderSize), footer_text) != f.checksum) {
-    ThrowDataLoss(
-        name + ": corrupt columnar file: header or footer does not match its " +
-        "SHA-256");
+    ThrowDataLoss(name + ": corrupt columnar file: header or footer does not match its " +
+                  "SHA-256");
   }
   // The version is trusted only now: a corrupt version byte is data_loss above,
   // not a "newer version" below.
   f.major = GetU16(bytes.data() + kMagicSize);
   f.minor = GetU16(bytes.data() + kMagicSize + 2);
   std::string version = std::to_string(f.major) + "." + std::to_string(f.minor);
-  std::string ours = std::to_string(kColumnarFormatMajor) + "." +
-                     std::to_string(kColumnarFormatMinor);
+  std::string ours =
+      std::to_string(kColumnarFormatMajor) + "." + std::to_string(kColumnarFormatMinor);
   if (f.major > kColumnarFormatMajor) {
-    throw Error(ErrorCode::kFailedPrecondition,
-                name + ": columnar format version " + version +
-                    " is newer than this mloop reads (" + ours +
-                    "); upgrade mloop");
+    throw Error(ErrorCode::kFailedPrecondition, name + ": columnar format version " + version +
+                                                    " is newer than this mloop reads (" + ours +
+                                                    "); upgrade mloop");
   }
   if (f.major < 1) {
     ThrowInvalidArgument(name + ": unknown columnar format version " + version);
   }
 
   Json footer = Json::parse(footer_text, nullptr, /*allow_exceptions=*/false);
-  if (footer.is_discarded() || !footer.is_object())
-    Malformed(path, "not a JSON object");
+  if (footer.is_discarded() || !footer.is_object()) Malformed(path, "not a JSON object");
   if (GetString(path, footer, "codec", "footer") != kCodec) {
-    Malformed(path, "unknown codec '" +
-                        GetString(path, footer, "codec", "footer") + "'");
+    Malformed(path, "unknown codec '" + GetString(path, footer, "codec", "footer") + "'");
   }
   f.rows = GetUnsigned(path, footer, "rows", "footer");
-  if (auto it = footer.find("created_by");
-      it != footer.end() && it->is_string()) {
+  if (auto it = footer.find("created_by"); it != footer.end() && it->is_string()) {
     f.created_by = it->get<std::string>();
   }
   ParseBuffers(&f, footer, footer_offset);
-  f.line_numbers =
-      CheckBuffer(f, GetUnsigned(path, footer, "line_numbers", "footer"),
-                  f.rows, 8, "the line numbers buffer");
+  f.line_numbers = CheckBuffer(f, GetUnsigned(path, footer, "line_numbers", "footer"), f.rows, 8,
+                               "the line numbers buffer");
   const Json& columns = Member(path, footer, "columns", "footer");
   if (!columns.is_array()) Malformed(path, "\"columns\" is not an array");
   std::unordered_set<std::string> names;
   for (size_t i = 0; i < columns.size(); ++i) {
     f.columns.push_back(ParseColumn(f, columns[i], i));
     if (!names.insert(f.columns.back().field.name).second) {
-      Malformed(path,
-                "two columns are named '" + f.columns.back().field.name + "'");
+      Malformed(path, "two columns are named '" + f.columns.back().field.name + "'");
     }
   }
   return f;
@@ -658,16 +616,14 @@ class BufferReader {
     const BufferRef& b = f_.buffers[index];
     std::string_view stored = f_.file.view().substr(b.offset, b.length);
     if (Sha256Hex(stored) != b.sha256) {
-      ThrowDataLoss(f_.Name() + ": " + what +
-                    " is corrupt: its bytes do not match their " + "SHA-256");
+      ThrowDataLoss(f_.Name() + ": " + what + " is corrupt: its bytes do not match their " +
+                    "SHA-256");
     }
-    size_t n = ZSTD_decompressDCtx(dctx_.get(), dst, b.size, stored.data(),
-                                   stored.size());
+    size_t n = ZSTD_decompressDCtx(dctx_.get(), dst, b.size, stored.data(), stored.size());
     if (ZSTD_isError(n) || n != b.size) {
-      ThrowDataLoss(
-          f_.Name() + ": " + what + " does not decompress to its " +
-          std::to_string(b.size) + " bytes" +
-          (ZSTD_isError(n) ? std::string(": ") + ZSTD_getErrorName(n) : ""));
+      ThrowDataLoss(f_.Name() + ": " + what + " does not decompress to its " +
+                    std::to_string(b.size) + " bytes" +
+                    (ZSTD_isError(n) ? std::string(": ") + ZSTD_getErrorName(n) : ""));
     }
   }
 
@@ -692,88 +648,73 @@ class BufferReader {
 
 // Offsets must start at 0, never decrease and end at the text's size.
 bool ValidOffsets(const std::vector<uint64_t>& offsets, uint64_t chars) {
-  if (offsets.empty() || offsets.front() != 0 || offsets.back() != chars)
-    return false;
+  if (offsets.empty() || offsets.front() != 0 || offsets.back() != chars) return false;
   for (size_t i = 1; i < offsets.size(); ++i) {
     if (offsets[i] < offsets[i - 1]) return false;
   }
   return true;
 }
 
-Column ReadColumn(const OpenedFile& f, const ColumnEntry& c,
-                  BufferReader* reader) {
+Column ReadColumn(const OpenedFile& f, const ColumnEntry& c, BufferReader* reader) {
   const std::string& name = c.field.name;
   std::string where = "column '" + name + "' ";
   auto bad = [&](const std::string& what) {
     ThrowInvalidArgument(f.Name() + ": column '" + name + "': " + what);
   };
-  Bitmap validity =
-      Bitmap::FromWords(reader->ReadArray<uint64_t>(c.Buffer(kValidity),
-                                                    where + "validity buffer"),
-                        f.rows);
+  Bitmap validity = Bitmap::FromWords(
+      reader->ReadArray<uint64_t>(c.Buffer(kValidity), where + "validity buffer"), f.rows);
   if (f.rows - validity.CountSet() != c.null_count) {
-    bad("the validity bitmap has " +
-        std::to_string(f.rows - validity.CountSet()) +
+    bad("the validity bitmap has " + std::to_string(f.rows - validity.CountSet()) +
         " nulls, the footer says " + std::to_string(c.null_count));
   }
   switch (c.field.type) {
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp:
-      return Column::FromInts(name, c.field.type,
-                              reader->ReadArray<int64_t>(
-                                  c.Buffer(kValues), where + "values buffer"),
-                              std::move(validity));
+      return Column::FromInts(
+          name, c.field.type,
+          reader->ReadArray<int64_t>(c.Buffer(kValues), where + "values buffer"),
+          std::move(validity));
     case DataType::kFloat64:
       return Column::FromDoubles(
-          name,
-          reader->ReadArray<double>(c.Buffer(kValues), where + "values buffer"),
+          name, reader->ReadArray<double>(c.Buffer(kValues), where + "values buffer"),
           std::move(validity));
     case DataType::kBool: {
-      auto values = reader->ReadArray<uint8_t>(c.Buffer(kValues),
-                                               where + "values buffer");
+      auto values = reader->ReadArray<uint8_t>(c.Buffer(kValues), where + "values buffer");
       for (uint8_t v : values) {
         if (v > 1) bad("a bool value is " + std::to_string(v));
       }
       return Column::FromBools(name, std::move(values), std::move(validity));
     }
     case DataType::kString: {
-      auto offsets = reader->ReadArray<uint64_t>(c.Buffer(kOffsets),
-                                                 where + "offsets buffer");
-      std::string chars =
-          reader->ReadBytes(c.Buffer(kChars), where + "chars buffer");
-      if (!ValidOffsets(offsets, chars.size()))
-        bad("string offsets out of order or range");
-      return Column::FromStrings(name, std::move(offsets), std::move(chars),
-                                 std::move(validity));
+      auto offsets = reader->ReadArray<uint64_t>(c.Buffer(kOffsets), where + "offsets buffer");
+      std::string chars = reader->ReadBytes(c.Buffer(kChars), where + "chars buffer");
+      if (!ValidOffsets(offsets, chars.size())) bad("string offsets out of order or range");
+      return Column::FromStrings(name, std::move(offsets), std::move(chars), std::move(validity));
     }
     case DataType::kCategory: {
-      auto codes =
-          reader->ReadArray<int32_t>(c.Buffer(kCodes), where + "codes buffer");
-      auto offsets = reader->ReadArray<uint64_t>(
-          c.Buffer(kDictionaryOffsets), where + "dictionary_offsets buffer");
-      std::string chars = reader->ReadBytes(c.Buffer(kDictionaryChars),
-                                            where + "dictionary_chars buffer");
-      if (!ValidOffsets(offsets, chars.size()))
-        bad("dictionary offsets out of order or range");
+      auto codes = reader->ReadArray<int32_t>(c.Buffer(kCodes), where + "codes buffer");
+      auto offsets = reader->ReadArray<uint64_t>(c.Buffer(kDictionaryOffsets),
+                                                 where + "dictionary_offsets buffer");
+      std::string chars =
+          reader->ReadBytes(c.Buffer(kDictionaryChars), where + "dictionary_chars buffer");
+      if (!ValidOffsets(offsets, chars.size())) bad("dictionary offsets out of order or range");
       std::vector<std::string> dictionary;
       dictionary.reserve(c.dictionary_size);
       std::unordered_set<std::string_view> seen;
       for (size_t i = 0; i + 1 < offsets.size(); ++i) {
-        std::string_view entry = std::string_view(chars).substr(
-            offsets[i], offsets[i + 1] - offsets[i]);
+        std::string_view entry =
+            std::string_view(chars).substr(offsets[i], offsets[i + 1] - offsets[i]);
         if (!seen.insert(entry).second) bad("dictionary entry repeated");
         dictionary.emplace_back(entry);
       }
       for (size_t i = 0; i < codes.size(); ++i) {
         // A null's slot holds 0, which may point past an empty dictionary.
-        uint64_t limit = validity.Get(i)
-                             ? dictionary.size()
-                             : std::max<size_t>(1, dictionary.size());
+        uint64_t limit =
+            validity.Get(i) ? dictionary.size() : std::max<size_t>(1, dictionary.size());
         if (codes[i] < 0 || static_cast<uint64_t>(codes[i]) >= limit) {
-          bad("row " + std::to_string(i) + " has code " +
-              std::to_string(codes[i]) + " outside the dictionary of " +
-              std::to_string(dictionary.size()));
+          bad("row " + std::to_string(i) + " has code " + std::to_string(codes[i]) +
+              " outside the dictionary of " + std::to_string(dictionary.size()));
         }
       }
       return Column::FromCategory(name, std::move(codes), std::move(dictionary),
@@ -785,25 +726,21 @@ Column ReadColumn(const OpenedFile& f, const ColumnEntry& c,
 
 }  // namespace
 
-Table ReadColumnarFile(const fs::path& path,
-                       const ColumnarReadOptions& options) {
+Table ReadColumnarFile(const fs::path& path, const ColumnarReadOptions& options) {
   OpenedFile f = OpenColumnarFile(path);
   std::vector<size_t> selected;
   if (options.columns) {
     std::unordered_set<std::string_view> asked;
     for (const std::string& name : *options.columns) {
       if (!asked.insert(name).second) {
-        ThrowInvalidArgument(f.Name() + ": column '" + name +
-                             "' is asked for twice");
+        ThrowInvalidArgument(f.Name() + ": column '" + name + "' is asked for twice");
       }
       size_t i = 0;
       while (i < f.columns.size() && f.columns[i].field.name != name) ++i;
       if (i == f.columns.size()) {
         std::string have;
-        for (const ColumnEntry& c : f.columns)
-          have += (have.empty() ? "" : ", ") + c.field.name;
-        ThrowInvalidArgument(f.Name() + ": no column '" + name +
-                             "' (the file has: " + have + ")");
+        for (const ColumnEntry& c : f.columns) have += (have.empty() ? "" : ", ") + c.field.name;
+        ThrowInvalidArgument(f.Name() + ": no column '" + name + "' (the file has: " + have + ")");
       }
       selected.push_back(i);
     }
@@ -813,10 +750,8 @@ Table ReadColumnarFile(const fs::path& path,
 
   BufferReader reader(f);
   Table table;
-  table.set_line_numbers(
-      reader.ReadArray<int64_t>(f.line_numbers, "line numbers buffer"));
-  for (size_t i : selected)
-    table.AddColumn(ReadColumn(f, f.columns[i], &reader));
+  table.set_line_numbers(reader.ReadArray<int64_t>(f.line_numbers, "line numbers buffer"));
+  for (size_t i : selected) table.AddColumn(ReadColumn(f, f.columns[i], &reader));
   return table;
 }
 

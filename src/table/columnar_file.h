@@ -74,7 +74,7 @@ struct ColumnarFileInfo {
   int format_minor = 0;
   uint64_t rows = 0;
   uint64_t file_bytes = 0;
-  Schema schema;  // with the roles the writer recorded
+  Schema schema;                            // with the roles the writer recorded
   std::vector<ColumnarColumnInfo> columns;  // in schema order
   // Lowercase hex SHA-256 over the header, the footer and its length (the
   // trailer's digest). The footer holds every buffer's SHA-256, so this names
@@ -91,8 +91,7 @@ void WriteColumnarFile(const Table& table, const std::filesystem::path& path,
 
 // Reads the table, with its line numbers, verifying the digest of every byte it
 // reads. Throws as described at the top of this file.
-Table ReadColumnarFile(const std::filesystem::path& path,
-                       const ColumnarReadOptions& options = {});
+Table ReadColumnarFile(const std::filesystem::path& path, const ColumnarReadOptions& options = {});
 
 // Reads the header, footer and trailer only; column data is neither read nor
 // verified, so a corrupt data byte is found by ReadColumnarFile, not here.

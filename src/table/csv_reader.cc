@@ -3,13 +3,13 @@
 #include <sys/mman.h>
 
 #include <algorithm>
-#include <optional>
 #include <array>
 #include <atomic>
 #include <cstring>
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "core/error.h"
 #include "core/file.h"

@@ -50,9 +50,9 @@ TEST(CsvSnifferTest, TypeLadder) {
       "1,1.5,true,2020-01-01,2020-01-01T10:00:00,x1\n"
       "-2,1e3,FALSE,2020-12-31,2020-01-01 10:00,y2\n",
       "t", {});
-  EXPECT_EQ(d.types, (std::vector<DataType>{DataType::kInt64, DataType::kFloat64,
-                                            DataType::kBool, DataType::kDate,
-                                            DataType::kTimestamp, DataType::kString}));
+  EXPECT_EQ(d.types,
+            (std::vector<DataType>{DataType::kInt64, DataType::kFloat64, DataType::kBool,
+                                   DataType::kDate, DataType::kTimestamp, DataType::kString}));
 }
 
 TEST(CsvSnifferTest, QuotedDelimitersDoNotConfuseDelimiterChoice) {

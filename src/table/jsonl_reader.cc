@@ -133,9 +133,9 @@ JsonlReadResult ReadJsonlBuffer(std::string_view data, std::string_view source,
       continue;
     }
     if (!obj.is_object()) {
-      result.malformed.push_back(
-          {line, std::string("expected a JSON object, found ") + obj.type_name(),
-           std::string(text)});
+      result.malformed.push_back({line,
+                                  std::string("expected a JSON object, found ") + obj.type_name(),
+                                  std::string(text)});
       continue;
     }
     for (const auto& [key, value] : obj.items()) {
@@ -179,8 +179,7 @@ JsonlReadResult ReadJsonlBuffer(std::string_view data, std::string_view source,
   }
   for (const auto& [name, type] : options.column_types) {
     if (!index.count(name)) {
-      ThrowInvalidArgument(src + ": a type is given for key '" + name +
-                           "', which no object has");
+      ThrowInvalidArgument(src + ": a type is given for key '" + name + "', which no object has");
     }
   }
   std::vector<int64_t> kept_lines;
@@ -203,11 +202,11 @@ JsonlReadResult ReadJsonlBuffer(std::string_view data, std::string_view source,
         columns[k] = std::move(rebuilt);
       }
       std::string text(texts[r]);
-      result.malformed.push_back(
-          {lines[r],
-           "key '" + columns[c].name() + "': " + TextOf(obj[columns[c].name()]) +
-               " is not a valid " + std::string(DataTypeName(columns[c].type())),
-           std::move(text)});
+      result.malformed.push_back({lines[r],
+                                  "key '" + columns[c].name() +
+                                      "': " + TextOf(obj[columns[c].name()]) + " is not a valid " +
+                                      std::string(DataTypeName(columns[c].type())),
+                                  std::move(text)});
       continue;
     }
     kept_lines.push_back(lines[r]);

@@ -58,9 +58,9 @@ std::string_view ColumnRoleName(ColumnRole role) {
 }
 
 std::optional<ColumnRole> ColumnRoleFromName(std::string_view n) {
-  for (ColumnRole r : {ColumnRole::kFeature, ColumnRole::kLabel, ColumnRole::kId,
-                       ColumnRole::kEntity, ColumnRole::kEventTime, ColumnRole::kSensitive,
-                       ColumnRole::kIgnore}) {
+  for (ColumnRole r :
+       {ColumnRole::kFeature, ColumnRole::kLabel, ColumnRole::kId, ColumnRole::kEntity,
+        ColumnRole::kEventTime, ColumnRole::kSensitive, ColumnRole::kIgnore}) {
     if (ColumnRoleName(r) == n) return r;
   }
   return std::nullopt;

@@ -23,9 +23,8 @@ void Table::AddColumn(Column column) {
   if (columns_.empty() && line_numbers_.empty()) {
     line_numbers_.assign(column.size(), 0);
   } else if (column.size() != num_rows()) {
-    ThrowInvalidArgument("column '" + column.name() + "' has " +
-                         std::to_string(column.size()) + " rows, the table " +
-                         std::to_string(num_rows()));
+    ThrowInvalidArgument("column '" + column.name() + "' has " + std::to_string(column.size()) +
+                         " rows, the table " + std::to_string(num_rows()));
   }
   columns_.push_back(std::move(column));
 }
