@@ -55,7 +55,6 @@ TEST(ReadFileTest, DirectoryIsInvalidArgument) {
 }
 
 TEST(ReadFileTest, DeviceIsNotARegularFile) {
-  if (!fs::exists("/dev/null")) GTEST_SKIP() << "no /dev/null here";
   ExpectError(ErrorCode::kInvalidArgument, {"/dev/null", "not a regular file"},
               [] { ReadFile("/dev/null"); });
 }
