@@ -507,8 +507,8 @@ class ChunkParser {
     }
     if (record_.size() != width_) {
       Malformed(&pending_, line, rec, rec_end,
-                "expected " + std::to_string(width_) + " fields, found " +
-                    std::to_string(record_.size()));
+                "expected " + std::to_string(width_) + (width_ == 1 ? " field" : " fields") +
+                    ", found " + std::to_string(record_.size()));
       return false;
     }
     for (size_t c = 0; c < width_; ++c) {
