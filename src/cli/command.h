@@ -38,6 +38,8 @@ using CommandRunner = std::function<int()>;
 void AddInitCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddVersionCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddInspectCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddContractCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddValidateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 
 }  // namespace mloop::cli
 

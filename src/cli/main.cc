@@ -27,6 +27,7 @@ int Main(int argc, char** argv) {
   AddInitCommand(app, global, &run);
   AddVersionCommand(app, global, &run);
   AddInspectCommand(app, global, &run);
+  AddContractCommand(app, global, &run);
 
   try {
     app.parse(argc, argv);

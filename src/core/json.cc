@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -102,11 +103,17 @@ void EmitJson(YAML::Emitter& out, const Json& doc) {
       }
       out << YAML::EndMap;
       break;
-    case Json::value_t::array:
+    case Json::value_t::array: {
+      // Lists of plain values read better on one line: `names: [age, workclass]`.
+      bool scalars = !doc.empty() && std::all_of(doc.begin(), doc.end(), [](const Json& v) {
+        return !v.is_object() && !v.is_array();
+      });
+      if (scalars) out << YAML::Flow;
       out << YAML::BeginSeq;
       for (const auto& v : doc) EmitJson(out, v);
       out << YAML::EndSeq;
       break;
+    }
     case Json::value_t::string: {
       const auto& s = doc.get_ref<const std::string&>();
       // Quote strings that YAML would otherwise read back as another type.

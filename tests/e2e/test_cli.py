@@ -177,6 +177,37 @@ class BadInput(Tmp):
         self.assertEqual(run("inspect", "x.csv", "--bogus").returncode, 2)
 
 
+class ContractSuggest(Tmp):
+    def test_suggest_adult_writes_a_contract_that_fits_the_data(self):
+        out = os.path.join(self.dir, "adult.yaml")
+        r = run("contract", "suggest", os.path.join(DATASETS, "adult", "adult.data"),
+                "--names", ADULT_NAMES, "--output", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run("contract", "suggest", os.path.join(DATASETS, "adult", "adult.data"),
+                "--names", ADULT_NAMES, "--json")
+        doc = json.loads(r.stdout)["contract"]
+        cols = doc["columns"]
+        self.assertEqual(len(cols), 15)
+        self.assertEqual(cols["age"], {"type": "int64", "nullable": False, "min": 17, "max": 90})
+        self.assertNotIn("nullable", cols["workclass"])  # 1,836 rows have "?"
+        self.assertEqual(sorted(cols["sex"]["allowed"]), ["Female", "Male"])
+        self.assertEqual(len(cols["native_country"]["allowed"]), 41)
+        self.assertEqual(doc["format"]["names"], ADULT_NAMES.split(","))
+        with open(out) as f:
+            text = f.read()
+        self.assertIn("names: [age, workclass", text)
+        again = run("contract", "suggest", os.path.join(DATASETS, "adult", "adult.data"),
+                    "--names", ADULT_NAMES, "--output", out)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn(b"already exists", again.stderr)
+
+    def test_suggest_refuses_malformed_batches(self):
+        path = self.write("bad.csv", b"a,b\n1,2\n3,4,5\n")
+        r = run("contract", "suggest", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"1 malformed rows", r.stderr)
+
+
 class Workspace(Tmp):
     def test_init_creates_store(self):
         ws = os.path.join(self.dir, "proj")
