@@ -28,6 +28,7 @@ int Main(int argc, char** argv) {
   AddVersionCommand(app, global, &run);
   AddInspectCommand(app, global, &run);
   AddContractCommand(app, global, &run);
+  AddValidateCommand(app, global, &run);
 
   try {
     app.parse(argc, argv);

@@ -208,6 +208,43 @@ class ContractSuggest(Tmp):
         self.assertIn(b"1 malformed rows", r.stderr)
 
 
+class Validate(Tmp):
+    CONTRACT = os.path.join(os.path.dirname(__file__), "..", "..", "src", "data", "testdata",
+                            "adult_contract.yaml")
+
+    def test_adult_files_are_accepted(self):
+        for name, rows in (("adult.data", 32561), ("adult.test", 16281)):
+            r = run("validate", os.path.join(DATASETS, "adult", name), "--contract",
+                    self.CONTRACT, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            doc = json.loads(r.stdout)
+            self.assertEqual(doc["status"], "accepted")
+            self.assertEqual(doc["rows_in"], rows)
+            self.assertEqual(doc["rows_clean"] + doc["rows_quarantined"], doc["rows_in"])
+
+    def test_a_bad_batch_is_rejected_with_exit_3(self):
+        with open(os.path.join(DATASETS, "adult", "adult.data"), "rb") as f:
+            lines = f.read().split(b"\n")[:200]
+        lines[10] = lines[10].replace(b"39,", b"390,", 1) if lines[10].startswith(b"39,") \
+            else b"390" + lines[10][lines[10].index(b","):]
+        lines[20] = b"1, 2, 3\n"[:-1]
+        path = self.write("bad.csv", b"\n".join(lines) + b"\n")
+        r = run("validate", path, "--contract", self.CONTRACT, "--json")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["status"], "rejected")
+        self.assertEqual(doc["rows_in"], doc["rows_clean"] + doc["rows_quarantined"])
+        self.assertEqual(sorted(q["line"] for q in doc["quarantine"]), [11, 21])
+        failed = {(c["check"], c["column"]) for c in doc["checks"] if c["passed"] is False}
+        self.assertIn(("max", "age"), failed)
+
+    def test_missing_contract_is_an_error(self):
+        r = run("validate", os.path.join(DATASETS, "adult", "adult.data"), "--contract",
+                os.path.join(self.dir, "nope.yaml"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"nope.yaml", r.stderr)
+
+
 class Workspace(Tmp):
     def test_init_creates_store(self):
         ws = os.path.join(self.dir, "proj")

@@ -1,0 +1,623 @@
+#include "data/validate.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "core/error.h"
+
+namespace mloop::data {
+namespace {
+
+using table::Column;
+using table::DataType;
+
+// Columns whose values are numbers to bounds and numeric `allowed` lists: dates as days and
+// timestamps as microseconds since the epoch, as in row rules.
+bool IsNumberLike(DataType type) {
+  return type == DataType::kInt64 || type == DataType::kFloat64 || type == DataType::kDate ||
+         type == DataType::kTimestamp;
+}
+
+std::string FormatDouble(double v) {
+  char buf[64];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, p);
+}
+
+// A cell as JSON: numbers and booleans as such, everything else as its text.
+Json CellJson(const Column& column, size_t row) {
+  if (column.IsNull(row)) return Json();
+  switch (column.type()) {
+    case DataType::kInt64:
+      return column.IntAt(row);
+    case DataType::kFloat64:
+      return std::isfinite(column.DoubleAt(row)) ? Json(column.DoubleAt(row))
+                                                 : Json(column.ValueToString(row));
+    case DataType::kBool:
+      return column.BoolAt(row);
+    default:
+      return column.ValueToString(row);
+  }
+}
+
+// The text of a cell for pattern, length and string `allowed` checks.
+std::string_view CellText(const Column& column, size_t row, std::string* scratch) {
+  if (table::IsTextual(column.type())) return column.StringAt(row);
+  *scratch = column.ValueToString(row);
+  return *scratch;
+}
+
+// Collects the failures of one row-level check, and the quarantine reasons of the rows an
+// error-severity check fails.
+class CheckAccumulator {
+ public:
+  CheckAccumulator(CheckResult result, std::map<size_t, std::vector<QuarantineReason>>* reasons)
+      : result_(std::move(result)), reasons_(reasons) {}
+
+  void Fail(size_t row, std::string value, std::string detail) {
+    ++result_.unexpected_count;
+    if (result_.sample.size() < kMaxSample && sample_seen_.insert(value).second) {
+      result_.sample.push_back(value);
+    }
+    if (result_.severity == Severity::kError) {
+      (*reasons_)[row].push_back({result_.check, result_.column, std::move(detail)});
+    }
+  }
+
+  // Sets element_count and the derived fields.
+  CheckResult Finish(int64_t elements) {
+    result_.element_count = elements;
+    double share_bad =
+        elements > 0 ? static_cast<double>(result_.unexpected_count) / elements : 0.0;
+    result_.unexpected_percent = 100.0 * share_bad;
+    // A small tolerance, so that mostly: 0.95 with exactly 5% failing passes.
+    result_.passed = (1.0 - share_bad) >= result_.mostly - 1e-12;
+    return std::move(result_);
+  }
+
+  const CheckResult& result() const { return result_; }
+
+ private:
+  CheckResult result_;
+  std::unordered_set<std::string> sample_seen_;
+  std::map<size_t, std::vector<QuarantineReason>>* reasons_;
+};
+
+CheckResult MakeCheck(std::string check, std::string column, const CheckOptions& options,
+                      std::string expectation) {
+  CheckResult r;
+  r.check = std::move(check);
+  r.column = std::move(column);
+  r.severity = options.severity;
+  r.mostly = options.mostly;
+  r.expectation = std::move(expectation);
+  return r;
+}
+
+// Results of a category column's per-value checks, computed once per dictionary code.
+// 0: not computed yet, 1: passes, 2: fails.
+class CodeCache {
+ public:
+  explicit CodeCache(const Column& column) {
+    if (column.type() == DataType::kCategory) cache_.assign(column.dictionary().size(), 0);
+  }
+  template <typename Fn>
+  bool Passes(const Column& column, size_t row, Fn&& compute) {
+    if (cache_.empty()) return compute();
+    auto code = static_cast<size_t>(column.CodeAt(row));
+    if (cache_[code] == 0) cache_[code] = compute() ? 1 : 2;
+    return cache_[code] == 1;
+  }
+
+ private:
+  std::vector<uint8_t> cache_;
+};
+
+void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<CheckResult>* out,
+                 std::map<size_t, std::vector<QuarantineReason>>* reasons) {
+  const size_t rows = column.size();
+  const int64_t non_null = static_cast<int64_t>(rows - column.null_count());
+  const bool numeric = IsNumberLike(column.type());
+  std::string scratch;
+
+  if (!cc.nullable) {
+    CheckAccumulator acc(MakeCheck("nullable", cc.name, CheckOptions{}, "not null"), reasons);
+    for (size_t r = 0; r < rows; ++r) {
+      if (column.IsNull(r)) acc.Fail(r, "null", "null where the contract says nullable: false");
+    }
+    out->push_back(acc.Finish(static_cast<int64_t>(rows)));
+  }
+
+  struct Bound {
+    const char* name;
+    const std::optional<BoundCheck>* check;
+    const char* op;  // The relation a value must have to the bound.
+  };
+  const Bound bounds[] = {{"min", &cc.min, ">="},
+                          {"max", &cc.max, "<="},
+                          {"exclusive_min", &cc.exclusive_min, ">"},
+                          {"exclusive_max", &cc.exclusive_max, "<"}};
+  for (const Bound& b : bounds) {
+    if (!b.check->has_value()) continue;
+    const BoundCheck& bc = **b.check;
+    CheckAccumulator acc(
+        MakeCheck(b.name, cc.name, bc.options, std::string(b.op) + " " + FormatDouble(bc.value)),
+        reasons);
+    if (!numeric && column.type() != DataType::kBool) {
+      // A bound on text cannot hold; every non-null value fails it, visibly.
+      for (size_t r = 0; r < rows; ++r) {
+        if (column.IsNull(r)) continue;
+        std::string v(CellText(column, r, &scratch));
+        acc.Fail(r, v,
+                 "'" + v + "' is not a number (" + b.name + " " + FormatDouble(bc.value) + ")");
+      }
+    } else {
+      const std::string_view op = b.op;
+      for (size_t r = 0; r < rows; ++r) {
+        if (column.IsNull(r)) continue;
+        double v = column.NumberAt(r);
+        bool ok = op == ">="   ? v >= bc.value
+                  : op == "<=" ? v <= bc.value
+                  : op == ">"  ? v > bc.value
+                               : v < bc.value;
+        if (!ok) {
+          std::string text = column.ValueToString(r);
+          acc.Fail(r, text,
+                   text + " is not " + std::string(op) + " " + FormatDouble(bc.value) + " (" +
+                       b.name + ")");
+        }
+      }
+    }
+    out->push_back(acc.Finish(non_null));
+  }
+
+  if (cc.allowed) {
+    const AllowedCheck& ac = *cc.allowed;
+    std::unordered_set<std::string_view> strings(ac.strings.begin(), ac.strings.end());
+    std::unordered_set<double> numbers(ac.numbers.begin(), ac.numbers.end());
+    size_t listed = ac.strings.empty() ? ac.numbers.size() : ac.strings.size();
+    CheckAccumulator acc(MakeCheck("allowed", cc.name, ac.options,
+                                   "one of " + std::to_string(listed) + " allowed values"),
+                         reasons);
+    CodeCache cache(column);
+    for (size_t r = 0; r < rows; ++r) {
+      if (column.IsNull(r)) continue;
+      bool ok = cache.Passes(column, r, [&] {
+        if (!ac.numbers.empty() && (numeric || column.type() == DataType::kBool)) {
+          return numbers.count(column.NumberAt(r)) > 0;
+        }
+        return strings.count(CellText(column, r, &scratch)) > 0;
+      });
+      if (!ok) {
+        std::string v(CellText(column, r, &scratch));
+        acc.Fail(r, v, "'" + v + "' is not an allowed value");
+      }
+    }
+    out->push_back(acc.Finish(non_null));
+  }
+
+  if (cc.pattern) {
+    const PatternCheck& pc = *cc.pattern;
+    CheckAccumulator acc(MakeCheck("pattern", cc.name, pc.options, "matches " + pc.text), reasons);
+    CodeCache cache(column);
+    for (size_t r = 0; r < rows; ++r) {
+      if (column.IsNull(r)) continue;
+      bool ok = cache.Passes(column, r, [&] {
+        std::string_view v = CellText(column, r, &scratch);
+        return std::regex_search(v.begin(), v.end(), pc.regex);
+      });
+      if (!ok) {
+        std::string v(CellText(column, r, &scratch));
+        acc.Fail(r, v, "'" + v + "' does not match " + pc.text);
+      }
+    }
+    out->push_back(acc.Finish(non_null));
+  }
+
+  if (cc.length) {
+    const LengthCheck& lc = *cc.length;
+    std::string expectation = "length";
+    if (lc.min) expectation += " >= " + std::to_string(*lc.min);
+    if (lc.min && lc.max) expectation += " and";
+    if (lc.max) expectation += " <= " + std::to_string(*lc.max);
+    CheckAccumulator acc(MakeCheck("length", cc.name, lc.options, expectation), reasons);
+    CodeCache cache(column);
+    for (size_t r = 0; r < rows; ++r) {
+      if (column.IsNull(r)) continue;
+      bool ok = cache.Passes(column, r, [&] {
+        auto n = static_cast<int64_t>(CellText(column, r, &scratch).size());
+        return !(lc.min && n < *lc.min) && !(lc.max && n > *lc.max);
+      });
+      if (!ok) {
+        std::string v(CellText(column, r, &scratch));
+        acc.Fail(
+            r, v,
+            "'" + v + "' has length " + std::to_string(v.size()) + ", expected " + expectation);
+      }
+    }
+    out->push_back(acc.Finish(non_null));
+  }
+
+  if (cc.unique) {
+    // The first occurrence of a value is kept; each later one fails, so the clean rows of an
+    // error-severity check are unique and nothing is lost.
+    CheckAccumulator acc(MakeCheck("unique", cc.name, cc.unique->options, "unique"), reasons);
+    std::unordered_map<std::string, int64_t> first_line;
+    first_line.reserve(static_cast<size_t>(non_null));
+    for (size_t r = 0; r < rows; ++r) {
+      if (column.IsNull(r)) continue;
+      std::string v(CellText(column, r, &scratch));
+      auto [it, inserted] = first_line.emplace(v, static_cast<int64_t>(r));
+      if (!inserted) acc.Fail(r, v, "'" + v + "' repeats an earlier row");
+    }
+    out->push_back(acc.Finish(non_null));
+  }
+}
+
+// Batch-level measurements of one column, exact.
+struct ColumnStats {
+  int64_t rows = 0;
+  int64_t nulls = 0;
+  int64_t distinct = 0;
+  std::vector<double> values;  // Non-null numbers, sorted (numeric columns only).
+  double mean = NAN;
+  double std = NAN;  // Sample standard deviation.
+};
+
+ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_distinct) {
+  ColumnStats s;
+  s.rows = static_cast<int64_t>(column.size());
+  s.nulls = static_cast<int64_t>(column.null_count());
+  const bool numeric = IsNumberLike(column.type()) || column.type() == DataType::kBool;
+  if (need_values && numeric) {
+    s.values.reserve(column.size());
+    double mean = 0, m2 = 0;
+    int64_t n = 0;
+    for (size_t r = 0; r < column.size(); ++r) {
+      if (column.IsNull(r)) continue;
+      double v = column.NumberAt(r);
+      s.values.push_back(v);
+      ++n;
+      double delta = v - mean;  // Welford's update.
+      mean += delta / n;
+      m2 += delta * (v - mean);
+    }
+    std::sort(s.values.begin(), s.values.end());
+    if (n > 0) s.mean = mean;
+    if (n > 1) s.std = std::sqrt(m2 / (n - 1));
+  }
+  if (need_distinct) {
+    if (column.type() == DataType::kCategory) {
+      std::vector<bool> used(column.dictionary().size(), false);
+      for (size_t r = 0; r < column.size(); ++r) {
+        if (column.IsValid(r)) used[static_cast<size_t>(column.CodeAt(r))] = true;
+      }
+      s.distinct = std::count(used.begin(), used.end(), true);
+    } else {
+      std::unordered_set<std::string> seen;
+      std::string scratch;
+      for (size_t r = 0; r < column.size(); ++r) {
+        if (column.IsValid(r)) seen.emplace(CellText(column, r, &scratch));
+      }
+      s.distinct = static_cast<int64_t>(seen.size());
+    }
+  }
+  return s;
+}
+
+// The q-quantile of sorted values with linear interpolation (numpy's default).
+double Quantile(const std::vector<double>& sorted, double q) {
+  if (sorted.empty()) return NAN;
+  double pos = q * static_cast<double>(sorted.size() - 1);
+  auto lo = static_cast<size_t>(std::floor(pos));
+  size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+std::string RangeText(const RangeExpectation& range) {
+  if (range.min && range.max) {
+    return "in [" + FormatDouble(*range.min) + ", " + FormatDouble(*range.max) + "]";
+  }
+  if (range.min) return ">= " + FormatDouble(*range.min);
+  return "<= " + FormatDouble(range.max.value_or(0));
+}
+
+CheckResult RangeCheck(std::string check, std::string column, const RangeExpectation& range,
+                       double observed) {
+  CheckResult r;
+  r.check = std::move(check);
+  r.column = std::move(column);
+  r.table_level = true;
+  r.severity = range.severity;
+  r.expectation = RangeText(range);
+  if (std::isnan(observed)) {
+    // Nothing to measure (no non-null value): the expectation cannot hold.
+    r.passed = false;
+    r.observed_value = Json();
+  } else {
+    r.passed = !(range.min && observed < *range.min) && !(range.max && observed > *range.max);
+    // Counts read better as integers: 16, not 16.0.
+    bool integral = std::floor(observed) == observed && std::fabs(observed) < 9e15;
+    r.observed_value = integral ? Json(static_cast<int64_t>(observed)) : Json(observed);
+  }
+  return r;
+}
+
+CheckResult ListCheck(std::string check, bool passed, std::string expectation, Json observed,
+                      Severity severity = Severity::kError) {
+  CheckResult r;
+  r.check = std::move(check);
+  r.table_level = true;
+  r.severity = severity;
+  r.passed = passed;
+  r.expectation = std::move(expectation);
+  r.observed_value = std::move(observed);
+  return r;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+std::string_view BatchStatusName(BatchStatus status) {
+  return status == BatchStatus::kAccepted ? "accepted" : "rejected";
+}
+
+ValidationReport Validate(const Contract& contract, const table::Table& table,
+                          const std::vector<table::MalformedRow>& malformed,
+                          std::string_view source) {
+  ValidationReport report;
+  report.source = std::string(source);
+  report.contract_source = contract.source;
+  report.contract_digest = contract.digest;
+  const size_t rows = table.num_rows();
+  report.rows_in = static_cast<int64_t>(rows + malformed.size());
+
+  // Row index -> why it goes to quarantine, for rows failing an error-severity check.
+  std::map<size_t, std::vector<QuarantineReason>> reasons;
+
+  for (const ColumnContract& cc : contract.columns) {
+    const Column* column = table.FindColumn(cc.name);
+    if (column == nullptr) {
+      CheckResult r = ListCheck("column_exists", false, "present", Json(false));
+      r.table_level = false;
+      r.column = cc.name;
+      report.checks.push_back(std::move(r));
+      continue;
+    }
+    CheckColumn(cc, *column, &report.checks, &reasons);
+  }
+
+  if (!contract.rows.empty()) {
+    table::Schema schema = table.schema();
+    for (const RowRule& rule : contract.rows) {
+      Expression expression = rule.expression;
+      expression.BindRule(schema);
+      CheckResult result = MakeCheck("row_rule", "", rule.options, expression.text());
+      result.rule = rule.name;
+      CheckAccumulator acc(std::move(result), &reasons);
+      std::vector<std::string> names = expression.ColumnNames();
+      for (size_t r = 0; r < rows; ++r) {
+        if (expression.Passes(table, r)) continue;
+        // The sample shows the values the rule read: "capital_loss=4000, capital_gain=0".
+        std::string values;
+        for (const auto& name : names) {
+          const Column* c = table.FindColumn(name);
+          values += (values.empty() ? "" : ", ") + name + "=" +
+                    (c->IsNull(r) ? std::string("null") : c->ValueToString(r));
+        }
+        acc.Fail(r, values, rule.name + ": " + expression.text() + " is false for " + values);
+      }
+      report.checks.push_back(acc.Finish(static_cast<int64_t>(rows)));
+    }
+  }
+
+  // Malformed rows are quarantined; they reject a batch only through quarantine_share, so this
+  // check passes whatever the count (as with mostly: 0).
+  {
+    CheckResult m = MakeCheck("malformed", "", CheckOptions{}, "well-formed records");
+    m.mostly = 0;
+    m.unexpected_count = static_cast<int64_t>(malformed.size());
+    m.element_count = report.rows_in;
+    m.unexpected_percent =
+        report.rows_in > 0 ? 100.0 * static_cast<double>(malformed.size()) / report.rows_in : 0;
+    for (const auto& row : malformed) {
+      if (m.sample.size() >= kMaxSample) break;
+      m.sample.push_back(row.text);
+    }
+    m.passed = true;
+    report.checks.push_back(std::move(m));
+  }
+
+  // The quarantine, in line order: parsed rows and malformed rows merged.
+  const auto& lines = table.line_numbers();
+  report.quarantine.reserve(reasons.size() + malformed.size());
+  for (auto& [row, why] : reasons) {
+    QuarantineRecord rec;
+    rec.line = lines[row];
+    rec.reasons = std::move(why);
+    rec.values = Json::object();
+    for (const Column& c : table.columns()) rec.values[c.name()] = CellJson(c, row);
+    report.quarantine.push_back(std::move(rec));
+  }
+  for (const auto& row : malformed) {
+    QuarantineRecord rec;
+    rec.line = row.line;
+    rec.reasons.push_back({"malformed", "", row.reason});
+    rec.text = row.text;
+    report.quarantine.push_back(std::move(rec));
+  }
+  std::stable_sort(
+      report.quarantine.begin(), report.quarantine.end(),
+      [](const QuarantineRecord& a, const QuarantineRecord& b) { return a.line < b.line; });
+  report.rows_quarantined = static_cast<int64_t>(report.quarantine.size());
+  report.rows_clean = report.rows_in - report.rows_quarantined;
+
+  // Table-level expectations.
+  const TableExpectations& te = contract.table;
+  if (te.row_count) {
+    CheckResult r = RangeCheck("row_count", "", *te.row_count, static_cast<double>(report.rows_in));
+    r.observed_value = report.rows_in;
+    report.checks.push_back(std::move(r));
+  }
+  std::vector<std::string> names;
+  for (const Column& c : table.columns()) names.push_back(c.name());
+  if (te.columns_exact) {
+    report.checks.push_back(ListCheck("columns_exact", names == *te.columns_exact,
+                                      "exactly " + JoinNames(*te.columns_exact), Json(names)));
+  }
+  if (te.columns_include) {
+    std::vector<std::string> missing;
+    for (const auto& n : *te.columns_include) {
+      if (table.FindColumn(n) == nullptr) missing.push_back(n);
+    }
+    report.checks.push_back(ListCheck("columns_include", missing.empty(),
+                                      "includes " + JoinNames(*te.columns_include),
+                                      Json{{"missing", missing}}));
+  }
+  for (const UniqueTogether& ut : te.unique_together) {
+    std::vector<const Column*> cols;
+    std::vector<std::string> missing;
+    for (const auto& n : ut.columns) {
+      const Column* c = table.FindColumn(n);
+      if (c == nullptr) missing.push_back(n);
+      cols.push_back(c);
+    }
+    CheckResult r;
+    if (!missing.empty()) {
+      r = ListCheck("unique_together", false, "unique (" + JoinNames(ut.columns) + ")",
+                    Json{{"missing", missing}}, ut.severity);
+    } else {
+      // A key per row: each value's text with its length, so no separator can collide.
+      std::unordered_set<std::string> seen;
+      int64_t duplicates = 0;
+      std::string key, scratch;
+      for (size_t row = 0; row < rows; ++row) {
+        key.clear();
+        for (const Column* c : cols) {
+          if (c->IsNull(row)) {
+            key += "N;";
+          } else {
+            std::string_view v = CellText(*c, row, &scratch);
+            key += std::to_string(v.size()) + ":" + std::string(v) + ";";
+          }
+        }
+        if (!seen.insert(key).second) ++duplicates;
+      }
+      r = ListCheck("unique_together", duplicates == 0, "unique (" + JoinNames(ut.columns) + ")",
+                    Json{{"duplicate_rows", duplicates}}, ut.severity);
+      r.unexpected_count = duplicates;
+    }
+    r.column = JoinNames(ut.columns);
+    report.checks.push_back(std::move(r));
+  }
+  for (const ColumnStatsExpectation& ce : te.columns) {
+    const Column* column = table.FindColumn(ce.column);
+    if (column == nullptr) {
+      CheckResult r = ListCheck("column_exists", false, "present", Json(false));
+      r.column = ce.column;
+      report.checks.push_back(std::move(r));
+      continue;
+    }
+    bool need_values = ce.mean || ce.std || ce.min || ce.max || !ce.quantiles.empty();
+    ColumnStats s = MeasureColumn(*column, need_values, ce.distinct.has_value());
+    auto add = [&](const char* check, const std::optional<RangeExpectation>& range,
+                   double observed) {
+      if (range) report.checks.push_back(RangeCheck(check, ce.column, *range, observed));
+    };
+    add("null_share", ce.null_share,
+        s.rows > 0 ? static_cast<double>(s.nulls) / static_cast<double>(s.rows) : 0.0);
+    add("mean", ce.mean, s.mean);
+    add("std", ce.std, s.std);
+    add("column_min", ce.min, s.values.empty() ? NAN : s.values.front());
+    add("column_max", ce.max, s.values.empty() ? NAN : s.values.back());
+    for (const QuantileExpectation& qe : ce.quantiles) {
+      CheckResult r = RangeCheck("quantile", ce.column, qe.range, Quantile(s.values, qe.q));
+      r.rule = "q=" + FormatDouble(qe.q);
+      report.checks.push_back(std::move(r));
+    }
+    add("distinct", ce.distinct, static_cast<double>(s.distinct));
+  }
+  if (te.quarantine_share) {
+    double share = report.rows_in > 0 ? static_cast<double>(report.rows_quarantined) /
+                                            static_cast<double>(report.rows_in)
+                                      : 0.0;
+    report.checks.push_back(RangeCheck("quarantine_share", "", *te.quarantine_share, share));
+  }
+  if (te.distribution) {
+    const DistributionExpectation& d = *te.distribution;
+    CheckResult r =
+        ListCheck("distribution", false,
+                  "PSI <= " + FormatDouble(d.psi_max) + " against " + d.reference_name + "@" +
+                      d.reference_version,
+                  Json("not evaluated: needs stored dataset versions (mloop ingest)"), d.severity);
+    r.passed.reset();
+    r.column = JoinNames(d.columns);
+    report.checks.push_back(std::move(r));
+  }
+
+  report.status = BatchStatus::kAccepted;
+  for (const CheckResult& c : report.checks) {
+    if (c.severity == Severity::kError && c.passed.has_value() && !*c.passed) {
+      report.status = BatchStatus::kRejected;
+    }
+  }
+  return report;
+}
+
+Json ValidationReport::ToJson() const {
+  auto nullable_text = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
+  Json doc;
+  doc["source"] = source;
+  doc["contract"] = {{"source", contract_source}, {"digest", contract_digest}};
+  doc["status"] = BatchStatusName(status);
+  doc["rows_in"] = rows_in;
+  doc["rows_clean"] = rows_clean;
+  doc["rows_quarantined"] = rows_quarantined;
+  doc["checks"] = Json::array();
+  for (const CheckResult& c : checks) {
+    Json j;
+    j["check"] = c.check;
+    j["column"] = nullable_text(c.column);
+    if (!c.rule.empty()) j["rule"] = c.rule;
+    j["level"] = c.table_level ? "table" : "row";
+    j["severity"] = SeverityName(c.severity);
+    if (!c.table_level) j["mostly"] = c.mostly;
+    j["passed"] = c.passed ? Json(*c.passed) : Json();
+    j["element_count"] = c.element_count;
+    j["unexpected_count"] = c.unexpected_count;
+    j["unexpected_percent"] = c.unexpected_percent;
+    j["sample"] = c.sample;
+    j["observed_value"] = c.observed_value;
+    j["expectation"] = c.expectation;
+    doc["checks"].push_back(std::move(j));
+  }
+  doc["quarantine"] = Json::array();
+  for (const QuarantineRecord& q : quarantine) {
+    Json j;
+    j["line"] = q.line;
+    j["reasons"] = Json::array();
+    for (const QuarantineReason& r : q.reasons) {
+      j["reasons"].push_back(
+          {{"check", r.check}, {"column", nullable_text(r.column)}, {"detail", r.detail}});
+    }
+    if (q.text) {
+      j["text"] = *q.text;
+    } else {
+      j["values"] = q.values;
+    }
+    doc["quarantine"].push_back(std::move(j));
+  }
+  return doc;
+}
+
+}  // namespace mloop::data

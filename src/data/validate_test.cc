@@ -1,0 +1,378 @@
+#include "data/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/testing.h"
+#include "table/csv_reader.h"
+
+namespace mloop::data {
+namespace {
+
+using test::Contains;
+using test::ExpectError;
+
+ValidationReport ValidateCsv(std::string_view contract_yaml, std::string_view csv) {
+  Contract contract = ParseContract(ParseYaml(contract_yaml, "c.yaml"), "c.yaml");
+  table::CsvReadResult read = table::ReadCsvBuffer(csv, "t.csv", contract.ReadOptions());
+  return Validate(contract, read.table, read.malformed, "t.csv");
+}
+
+const CheckResult* FindCheck(const ValidationReport& report, std::string_view check,
+                             std::string_view column = "") {
+  for (const auto& c : report.checks) {
+    if (c.check == check && c.column == column) return &c;
+  }
+  return nullptr;
+}
+
+// Line -> the "check column" reasons of its quarantine record.
+std::map<int64_t, std::set<std::string>> QuarantineByLine(const ValidationReport& report) {
+  std::map<int64_t, std::set<std::string>> out;
+  for (const auto& q : report.quarantine) {
+    for (const auto& r : q.reasons) out[q.line].insert(r.check + " " + r.column);
+  }
+  return out;
+}
+
+// /work/shared/datasets/adult/adult.data: the source tree sits next to `shared/`.
+std::filesystem::path AdultData() {
+  return std::filesystem::path(MLOOP_DATA_TESTDATA) / ".." / ".." / ".." / ".." / "shared" /
+         "datasets" / "adult" / "adult.data";
+}
+
+void ExpectCountsAddUp(const ValidationReport& r) {
+  EXPECT_EQ(r.rows_in, r.rows_clean + r.rows_quarantined);
+  EXPECT_EQ(r.rows_quarantined, static_cast<int64_t>(r.quarantine.size()));
+}
+
+constexpr std::string_view kPeopleContract = R"(
+format: {header: true}
+columns:
+  id: {type: int64, nullable: false, unique: true}
+  age: {type: int64, nullable: false, min: 0, max: 120}
+  color: {type: string, allowed: [red, green, blue]}
+  code: {type: string, pattern: "^[A-Z]{2}[0-9]{2}$"}
+  gain: {type: int64}
+  loss: {type: int64}
+rows:
+  - name: loss_within_gain
+    expression: loss <= gain + 100
+)";
+
+TEST(ValidateTest, QuarantinesExactlyTheCorruptedRowsWithTheirReasons) {
+  const std::string csv =
+      "id,age,color,code,gain,loss\n"  // line 1
+      "1,30,red,AB12,0,0\n"            // 2: clean
+      "2,,green,CD34,0,0\n"            // 3: null age
+      "3,150,blue,EF56,0,0\n"          // 4: age above max
+      "4,40,purple,GH78,0,0\n"         // 5: unknown color
+      "5,41,red,bad,0,0\n"             // 6: code does not match
+      "6,42,red,IJ90,0,500\n"          // 7: breaks the row rule
+      "7,43,red\n"                     // 8: too few fields
+      "eight,44,red,KL12,0,0\n"        // 9: not an int64 in a fixed int64 column
+      "9,200,pink,MN34,0,0\n"          // 10: two reasons
+      "10,50,green,OP56,10,0\n"        // 11: clean
+      "1,51,blue,QR78,0,0\n";          // 12: repeats id 1
+  ValidationReport r = ValidateCsv(kPeopleContract, csv);
+  ExpectCountsAddUp(r);
+  EXPECT_EQ(r.rows_in, 11);
+  EXPECT_EQ(r.rows_clean, 2);
+  EXPECT_EQ(r.rows_quarantined, 9);
+  EXPECT_EQ(r.status, BatchStatus::kRejected);
+
+  std::map<int64_t, std::set<std::string>> expected = {
+      {3, {"nullable age"}},  {4, {"max age"}},
+      {5, {"allowed color"}}, {6, {"pattern code"}},
+      {7, {"row_rule "}},     {8, {"malformed "}},
+      {9, {"malformed "}},    {10, {"max age", "allowed color"}},
+      {12, {"unique id"}},
+  };
+  EXPECT_EQ(QuarantineByLine(r), expected);
+
+  for (const auto& q : r.quarantine) {
+    if (q.line == 8) {
+      ASSERT_TRUE(q.text.has_value());
+      EXPECT_EQ(*q.text, "7,43,red");
+      EXPECT_TRUE(Contains(q.reasons[0].detail, "field")) << q.reasons[0].detail;
+    } else if (q.line == 9) {
+      ASSERT_TRUE(q.text.has_value());
+      EXPECT_EQ(*q.text, "eight,44,red,KL12,0,0");
+    } else {
+      EXPECT_FALSE(q.text.has_value());
+      ASSERT_TRUE(q.values.is_object());
+      EXPECT_EQ(q.values.size(), 6u);
+    }
+    if (q.line == 4) {
+      EXPECT_EQ(q.values["age"], 150);
+      EXPECT_TRUE(Contains(q.reasons[0].detail, "150")) << q.reasons[0].detail;
+    }
+    if (q.line == 3) {
+      EXPECT_TRUE(q.values["age"].is_null());
+    }
+    if (q.line == 7) {
+      EXPECT_TRUE(Contains(q.reasons[0].detail, "loss_within_gain"));
+    }
+    if (q.line == 12) {
+      EXPECT_TRUE(Contains(q.reasons[0].detail, "'1'"));
+    }
+  }
+
+  const CheckResult* max = FindCheck(r, "max", "age");
+  ASSERT_NE(max, nullptr);
+  EXPECT_EQ(max->unexpected_count, 2);
+  EXPECT_EQ(max->element_count, 8);  // The 9 parsed rows less the null.
+  EXPECT_DOUBLE_EQ(max->unexpected_percent, 25.0);
+  EXPECT_EQ(max->sample, (std::vector<std::string>{"150", "200"}));
+  EXPECT_EQ(max->passed, false);
+  const CheckResult* allowed = FindCheck(r, "allowed", "color");
+  ASSERT_NE(allowed, nullptr);
+  EXPECT_EQ(allowed->sample, (std::vector<std::string>{"purple", "pink"}));
+  const CheckResult* rule = FindCheck(r, "row_rule");
+  ASSERT_NE(rule, nullptr);
+  EXPECT_EQ(rule->rule, "loss_within_gain");
+  EXPECT_EQ(rule->unexpected_count, 1);
+  const CheckResult* malformed = FindCheck(r, "malformed");
+  ASSERT_NE(malformed, nullptr);
+  EXPECT_EQ(malformed->unexpected_count, 2);
+  EXPECT_EQ(FindCheck(r, "unique", "id")->unexpected_count, 1);
+  EXPECT_EQ(FindCheck(r, "pattern", "code")->sample, (std::vector<std::string>{"bad"}));
+
+  Json doc = r.ToJson();
+  EXPECT_EQ(doc["status"], "rejected");
+  EXPECT_EQ(doc["rows_in"], 11);
+  EXPECT_EQ(doc["rows_clean"], 2);
+  EXPECT_EQ(doc["rows_quarantined"], 9);
+  for (const char* key : {"check", "column", "severity", "passed", "unexpected_count",
+                          "unexpected_percent", "sample", "observed_value"}) {
+    EXPECT_TRUE(doc["checks"][0].contains(key)) << key;
+  }
+  EXPECT_EQ(doc["quarantine"][0]["line"], 3);
+  EXPECT_EQ(doc["quarantine"][0]["reasons"][0]["check"], "nullable");
+}
+
+// 20 rows (age, n): the first `null_rows` ages are null, the next `bad_rows` are 200, the rest
+// 20 + n.
+std::string TwentyRows(int bad_rows, int null_rows = 0) {
+  std::string csv = "age,n\n";
+  for (int i = 0; i < 20; ++i) {
+    if (i < null_rows) {
+      csv += "";
+    } else if (i < null_rows + bad_rows) {
+      csv += "200";
+    } else {
+      csv += std::to_string(20 + i);
+    }
+    csv += "," + std::to_string(i) + "\n";
+  }
+  return csv;
+}
+
+std::string AgeContract(std::string_view max) {
+  return "format: {header: true, null_values: ['']}\ncolumns:\n  age: {type: int64, max: " +
+         std::string(max) + "}\n";
+}
+
+TEST(ValidateTest, MostlyFollowsGreatExpectations) {
+  // 1 of 20 fails: 95% pass.
+  ValidationReport loose = ValidateCsv(AgeContract("{value: 90, mostly: 0.9}"), TwentyRows(1));
+  const CheckResult* c = FindCheck(loose, "max", "age");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->passed, true);
+  EXPECT_DOUBLE_EQ(c->unexpected_percent, 5.0);
+  EXPECT_EQ(loose.status, BatchStatus::kAccepted);
+  // The failing row is still quarantined: the severity is error.
+  EXPECT_EQ(loose.rows_quarantined, 1);
+  ExpectCountsAddUp(loose);
+
+  ValidationReport strict = ValidateCsv(AgeContract("{value: 90, mostly: 0.99}"), TwentyRows(1));
+  EXPECT_EQ(FindCheck(strict, "max", "age")->passed, false);
+  EXPECT_EQ(strict.status, BatchStatus::kRejected);
+
+  // Exactly at the threshold passes.
+  ValidationReport edge = ValidateCsv(AgeContract("{value: 90, mostly: 0.95}"), TwentyRows(1));
+  EXPECT_EQ(FindCheck(edge, "max", "age")->passed, true);
+}
+
+TEST(ValidateTest, MostlyCountsNonNullRowsOnly) {
+  // 10 nulls, 1 bad of the 10 non-null: 10% unexpected.
+  ValidationReport pass = ValidateCsv(AgeContract("{value: 90, mostly: 0.9}"), TwentyRows(1, 10));
+  const CheckResult* c = FindCheck(pass, "max", "age");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->element_count, 10);
+  EXPECT_DOUBLE_EQ(c->unexpected_percent, 10.0);
+  EXPECT_EQ(c->passed, true);
+  ValidationReport fail = ValidateCsv(AgeContract("{value: 90, mostly: 0.95}"), TwentyRows(1, 10));
+  EXPECT_EQ(FindCheck(fail, "max", "age")->passed, false);
+}
+
+TEST(ValidateTest, WarnRecordsButDoesNotQuarantine) {
+  ValidationReport r = ValidateCsv(AgeContract("{value: 90, severity: warn}"), TwentyRows(3));
+  const CheckResult* c = FindCheck(r, "max", "age");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->passed, false);
+  EXPECT_EQ(c->unexpected_count, 3);
+  EXPECT_EQ(c->sample, (std::vector<std::string>{"200"}));  // Distinct values only.
+  EXPECT_EQ(r.rows_quarantined, 0);
+  EXPECT_EQ(r.rows_clean, 20);
+  EXPECT_EQ(r.status, BatchStatus::kAccepted);
+}
+
+TEST(ValidateTest, UniqueKeepsTheFirstOccurrence) {
+  ValidationReport r =
+      ValidateCsv("format: {header: true}\ncolumns:\n  k: {type: string, unique: true}\n",
+                  "k\na\nb\na\nc\na\nb\n");
+  const CheckResult* c = FindCheck(r, "unique", "k");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->unexpected_count, 3);
+  EXPECT_EQ(c->sample, (std::vector<std::string>{"a", "b"}));
+  std::map<int64_t, std::set<std::string>> expected = {
+      {4, {"unique k"}}, {6, {"unique k"}}, {7, {"unique k"}}};
+  EXPECT_EQ(QuarantineByLine(r), expected);
+  ExpectCountsAddUp(r);
+}
+
+TEST(ValidateTest, TableExpectations) {
+  const std::string base =
+      "format: {header: true, null_values: ['']}\ncolumns:\n  age: {type: int64}\n";
+  // 3 nulls, 1 value out of range of 20 rows.
+  std::string csv = TwentyRows(0, 3);
+  ValidationReport ok = ValidateCsv(base + R"(
+table:
+  row_count: {min: 10, max: 20}
+  columns_include: [age]
+  columns: {age: {null_share: {max: 0.2}, mean: {min: 20, max: 40}, distinct: {min: 17, max: 17}}}
+  quarantine_share: {max: 0.01}
+)",
+                                    csv);
+  EXPECT_EQ(ok.status, BatchStatus::kAccepted);
+  const CheckResult* rows = FindCheck(ok, "row_count");
+  ASSERT_NE(rows, nullptr);
+  EXPECT_EQ(rows->observed_value, 20);
+  EXPECT_TRUE(rows->table_level);
+  const CheckResult* nulls = FindCheck(ok, "null_share", "age");
+  ASSERT_NE(nulls, nullptr);
+  EXPECT_DOUBLE_EQ(nulls->observed_value.get<double>(), 0.15);
+  EXPECT_EQ(FindCheck(ok, "distinct", "age")->passed, true);
+
+  ValidationReport bad = ValidateCsv(base + R"(
+table:
+  row_count: {min: 100}
+  columns: {age: {null_share: {max: 0.1}}}
+)",
+                                     csv);
+  EXPECT_EQ(bad.status, BatchStatus::kRejected);
+  EXPECT_EQ(FindCheck(bad, "row_count")->passed, false);
+  EXPECT_EQ(FindCheck(bad, "null_share", "age")->passed, false);
+  EXPECT_EQ(bad.rows_quarantined, 0);  // Batch-level: no row is blamed.
+
+  ValidationReport warned = ValidateCsv(base + R"(
+table:
+  row_count: {min: 100, severity: warn}
+)",
+                                        csv);
+  EXPECT_EQ(warned.status, BatchStatus::kAccepted);
+  EXPECT_EQ(FindCheck(warned, "row_count")->passed, false);
+
+  // quarantine_share counts malformed rows too: 1 of 4.
+  ValidationReport share =
+      ValidateCsv(base + "table:\n  quarantine_share: {max: 0.2}\n", "age,n\n1,1\n2,2\n3,3\nx,4\n");
+  const CheckResult* q = FindCheck(share, "quarantine_share");
+  ASSERT_NE(q, nullptr);
+  EXPECT_DOUBLE_EQ(q->observed_value.get<double>(), 0.25);
+  EXPECT_EQ(share.status, BatchStatus::kRejected);
+  EXPECT_EQ(share.rows_in, 4);
+  ExpectCountsAddUp(share);
+}
+
+TEST(ValidateTest, RuleOnAnUnknownColumnIsAnError) {
+  ExpectError(ErrorCode::kInvalidArgument, {"nope"}, [] {
+    ValidateCsv(
+        "format: {header: true}\ncolumns:\n  a: {type: int64}\nrows:\n"
+        "  - {name: r, expression: nope > 1}\n",
+        "a\n1\n");
+  });
+}
+
+TEST(ValidateTest, AdultDataPassesTheAdultContract) {
+  const std::filesystem::path testdata = MLOOP_DATA_TESTDATA;
+  const std::filesystem::path data = AdultData();
+  if (!std::filesystem::exists(data)) GTEST_SKIP() << data << " is not there";
+  Contract contract = LoadContract(testdata / "adult_contract.yaml");
+  table::CsvReadResult read = table::ReadCsv(data, contract.ReadOptions());
+  ValidationReport r = Validate(contract, read.table, read.malformed, data.string());
+  EXPECT_EQ(r.status, BatchStatus::kAccepted);
+  EXPECT_EQ(r.rows_in, 32561);
+  ExpectCountsAddUp(r);
+  const CheckResult* rows = FindCheck(r, "row_count");
+  ASSERT_NE(rows, nullptr);
+  EXPECT_EQ(rows->passed, true);
+  // The distribution against a stored version cannot be measured without a workspace.
+  const CheckResult* psi = FindCheck(r, "distribution", "age, hours_per_week, education");
+  ASSERT_NE(psi, nullptr);
+  EXPECT_FALSE(psi->passed.has_value());
+}
+
+// The issue's acceptance test: known corruptions injected into a copy of real data.
+TEST(ValidateTest, CorruptedCopyOfAdultQuarantinesExactlyTheCorruptions) {
+  const std::filesystem::path testdata = MLOOP_DATA_TESTDATA;
+  const std::filesystem::path data = AdultData();
+  if (!std::filesystem::exists(data)) GTEST_SKIP() << data << " is not there";
+  std::ifstream in(data);
+  std::vector<std::vector<std::string>> rows;  // 100 records, fields split at ", ".
+  for (std::string line; rows.size() < 100 && std::getline(in, line);) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (size_t comma; (comma = line.find(", ", start)) != std::string::npos; start = comma + 2) {
+      fields.push_back(line.substr(start, comma - start));
+    }
+    fields.push_back(line.substr(start));
+    ASSERT_EQ(fields.size(), 15u) << line;
+    rows.push_back(std::move(fields));
+  }
+  // Record i is on line i + 1. Columns: 0 age, 1 workclass, 10 capital_gain, 11 capital_loss,
+  // 14 income.
+  rows[4][0] = "?";        // line 5: null age
+  rows[9][0] = "150";      // line 10: age above max
+  rows[14][1] = "Pirate";  // line 15: unknown workclass
+  rows[19].pop_back();     // line 20: a field short
+  rows[24][0] = "abc";     // line 25: not an int64
+  rows[29][10] = "0";      // line 30: capital_loss above max, and the loss rule broken
+  rows[29][11] = "9000";
+  rows[34][14] = "maybe";  // line 35: income does not match its pattern
+  std::string text;
+  for (const auto& fields : rows) {
+    for (size_t i = 0; i < fields.size(); ++i) text += (i ? ", " : "") + fields[i];
+    text += "\n";
+  }
+  test::TempDir dir;
+  test::WriteBytes(dir.path() / "adult_corrupted.data", text);
+
+  Contract contract = LoadContract(testdata / "adult_contract.yaml");
+  table::CsvReadResult read =
+      table::ReadCsv(dir.path() / "adult_corrupted.data", contract.ReadOptions());
+  ValidationReport r = Validate(contract, read.table, read.malformed, "adult_corrupted.data");
+  std::map<int64_t, std::set<std::string>> expected = {
+      {5, {"nullable age"}},    {10, {"max age"}},    {15, {"allowed workclass"}},
+      {20, {"malformed "}},     {25, {"malformed "}}, {30, {"max capital_loss", "row_rule "}},
+      {35, {"pattern income"}},
+  };
+  EXPECT_EQ(QuarantineByLine(r), expected);
+  EXPECT_EQ(r.rows_in, 100);
+  EXPECT_EQ(r.rows_quarantined, 7);
+  EXPECT_EQ(r.rows_clean, 93);
+  ExpectCountsAddUp(r);
+  // 7% quarantined and only 100 rows: the table expectations reject the batch.
+  EXPECT_EQ(r.status, BatchStatus::kRejected);
+  EXPECT_EQ(FindCheck(r, "quarantine_share")->passed, false);
+  EXPECT_EQ(FindCheck(r, "row_count")->passed, false);
+}
+
+}  // namespace
+}  // namespace mloop::data
