@@ -17,6 +17,7 @@
 #include "core/thread_pool.h"
 #include "table/csv_sniffer.h"
 #include "table/internal/csv_tokenizer.h"
+#include "table/internal/input.h"
 #include "table/internal/null_matcher.h"
 #include "table/internal/string_dictionary.h"
 #include "table/internal/value_parse.h"
@@ -1021,10 +1022,7 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
   const std::string src(source);
   CsvReadResult result;
   result.bytes = data.size();
-  if (data.empty()) ThrowInvalidArgument(src + ": empty file");
-  if (data.size() >= 3 && std::memcmp(data.data(), "\xEF\xBB\xBF", 3) == 0) {
-    data.remove_prefix(3);
-  }
+  data = internal::CheckedText(data, src);
   if (options.delimiter && (*options.delimiter == '\n' || *options.delimiter == '\r' ||
                             *options.delimiter == options.quote.value_or('"'))) {
     ThrowInvalidArgument(src + ": the delimiter cannot be a line end or the quote character");

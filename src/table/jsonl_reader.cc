@@ -9,6 +9,7 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "table/internal/csv_tokenizer.h"
+#include "table/internal/input.h"
 #include "table/internal/value_parse.h"
 
 namespace mloop::table {
@@ -102,10 +103,7 @@ JsonlReadResult ReadJsonlBuffer(std::string_view data, std::string_view source,
   const std::string src(source);
   JsonlReadResult result;
   result.bytes = data.size();
-  if (data.empty()) ThrowInvalidArgument(src + ": empty file");
-  if (data.size() >= 3 && std::memcmp(data.data(), "\xEF\xBB\xBF", 3) == 0) {
-    data.remove_prefix(3);
-  }
+  data = internal::CheckedText(data, src);
 
   // Pass 1: parse every line, collect the keys and their types.
   std::vector<Json> objects;
