@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/json.h"
 
@@ -28,6 +29,9 @@ struct GlobalOptions {
     return std::filesystem::path(workspace);
   }
 };
+
+// "a,b,c" -> {"a", "b", "c"}: list options such as --names.
+std::vector<std::string> SplitComma(const std::string& text);
 
 // Prints `doc` as the command's one JSON document on stdout.
 void PrintJson(const Json& doc);

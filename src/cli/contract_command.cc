@@ -40,15 +40,7 @@ int RunSuggest(const GlobalOptions& global, const SuggestArgs& a) {
   } else {
     table::CsvOptions csv;
     csv.skip_lines = a.skip_lines;
-    if (!a.names.empty()) {
-      size_t start = 0;
-      for (;;) {
-        size_t comma = a.names.find(',', start);
-        csv.names.push_back(a.names.substr(start, comma - start));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    }
+    if (!a.names.empty()) csv.names = SplitComma(a.names);
     auto r = table::ReadCsv(a.source, csv);
     malformed = r.malformed.size();
     doc = data::SuggestContract(r.table, &r.dialect, o);

@@ -40,18 +40,6 @@ char OneByte(const std::string& value, const char* option) {
   return value[0];
 }
 
-std::vector<std::string> SplitComma(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t comma = s.find(',', start);
-    out.push_back(s.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 std::map<std::string, table::DataType, std::less<>> ParseTypes(
     const std::vector<std::string>& specs) {
   std::map<std::string, table::DataType, std::less<>> out;

@@ -11,6 +11,18 @@ namespace mloop::cli {
 
 void PrintJson(const Json& doc) { std::cout << doc.dump(2) << std::endl; }
 
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 namespace {
 
 int Main(int argc, char** argv) {
