@@ -36,6 +36,11 @@ std::vector<std::string> SplitComma(const std::string& text);
 // Prints `doc` as the command's one JSON document on stdout.
 void PrintJson(const Json& doc);
 
+// Prints the human summary of a validation report in its JSON form (data/validate.h's
+// ValidationReport::ToJson, or a stored ingestion report): status, counts, failing checks with
+// samples, and up to `show` quarantined rows when the report lists them.
+void PrintReportSummary(const Json& report, size_t show);
+
 // Each subcommand registers itself on `app` and sets the callback that runs it. The
 // callback returns the exit code.
 using CommandRunner = std::function<int()>;
@@ -44,6 +49,8 @@ void AddVersionCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
 void AddInspectCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddContractCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddValidateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddIngestCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 
 }  // namespace mloop::cli
 

@@ -41,6 +41,8 @@ int Main(int argc, char** argv) {
   AddInspectCommand(app, global, &run);
   AddContractCommand(app, global, &run);
   AddValidateCommand(app, global, &run);
+  AddIngestCommand(app, global, &run);
+  AddDatasetsCommand(app, global, &run);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "stats/drift.h"
 
 namespace mloop::data {
 namespace {
@@ -366,6 +367,15 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out;
 }
 
+void UpdateStatus(ValidationReport* report) {
+  report->status = BatchStatus::kAccepted;
+  for (const CheckResult& c : report->checks) {
+    if (c.severity == Severity::kError && c.passed.has_value() && !*c.passed) {
+      report->status = BatchStatus::kRejected;
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view BatchStatusName(BatchStatus status) {
@@ -375,6 +385,32 @@ std::string_view BatchStatusName(BatchStatus status) {
 ValidationReport Validate(const Contract& contract, const table::Table& table,
                           const std::vector<table::MalformedRow>& malformed,
                           std::string_view source) {
+  return Validate(contract, table, malformed, source,
+                  {BatchSource{std::string(source), table.num_rows(), malformed.size()}});
+}
+
+ValidationReport Validate(const Contract& contract, const table::Table& table,
+                          const std::vector<table::MalformedRow>& malformed,
+                          std::string_view source, const std::vector<BatchSource>& sources) {
+  // Cumulative row and malformed counts, to find each record's source.
+  std::vector<size_t> row_ends, malformed_ends;
+  {
+    size_t rows_seen = 0, malformed_seen = 0;
+    for (const BatchSource& s : sources) {
+      row_ends.push_back(rows_seen += s.rows);
+      malformed_ends.push_back(malformed_seen += s.malformed);
+    }
+    if (rows_seen != table.num_rows() || malformed_seen != malformed.size()) {
+      ThrowInvalidArgument(std::string(source) + ": the sources hold " +
+                           std::to_string(rows_seen) + " rows and " +
+                           std::to_string(malformed_seen) + " malformed rows, the batch " +
+                           std::to_string(table.num_rows()) + " and " +
+                           std::to_string(malformed.size()));
+    }
+  }
+  auto source_of = [](const std::vector<size_t>& ends, size_t index) {
+    return static_cast<size_t>(std::upper_bound(ends.begin(), ends.end(), index) - ends.begin());
+  };
   ValidationReport report;
   report.source = std::string(source);
   report.contract_source = contract.source;
@@ -438,27 +474,46 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
     report.checks.push_back(std::move(m));
   }
 
-  // The quarantine, in line order: parsed rows and malformed rows merged.
+  // The quarantine, in source and line order: parsed rows and malformed rows merged.
   const auto& lines = table.line_numbers();
   report.quarantine.reserve(reasons.size() + malformed.size());
+  std::vector<size_t> record_source;  // Parallel to report.quarantine, for sorting.
+  record_source.reserve(reasons.size() + malformed.size());
   for (auto& [row, why] : reasons) {
     QuarantineRecord rec;
+    size_t s = source_of(row_ends, row);
+    rec.source = sources[s].name;
+    record_source.push_back(s);
     rec.line = lines[row];
+    rec.row = static_cast<int64_t>(row);
     rec.reasons = std::move(why);
     rec.values = Json::object();
     for (const Column& c : table.columns()) rec.values[c.name()] = CellJson(c, row);
     report.quarantine.push_back(std::move(rec));
   }
-  for (const auto& row : malformed) {
+  for (size_t i = 0; i < malformed.size(); ++i) {
+    const table::MalformedRow& row = malformed[i];
     QuarantineRecord rec;
+    size_t s = source_of(malformed_ends, i);
+    rec.source = sources[s].name;
+    record_source.push_back(s);
     rec.line = row.line;
     rec.reasons.push_back({"malformed", "", row.reason});
     rec.text = row.text;
     report.quarantine.push_back(std::move(rec));
   }
-  std::stable_sort(
-      report.quarantine.begin(), report.quarantine.end(),
-      [](const QuarantineRecord& a, const QuarantineRecord& b) { return a.line < b.line; });
+  {
+    std::vector<size_t> order(report.quarantine.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (record_source[a] != record_source[b]) return record_source[a] < record_source[b];
+      return report.quarantine[a].line < report.quarantine[b].line;
+    });
+    std::vector<QuarantineRecord> sorted;
+    sorted.reserve(order.size());
+    for (size_t i : order) sorted.push_back(std::move(report.quarantine[i]));
+    report.quarantine = std::move(sorted);
+  }
   report.rows_quarantined = static_cast<int64_t>(report.quarantine.size());
   report.rows_clean = report.rows_in - report.rows_quarantined;
 
@@ -565,13 +620,54 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
     report.checks.push_back(std::move(r));
   }
 
-  report.status = BatchStatus::kAccepted;
-  for (const CheckResult& c : report.checks) {
-    if (c.severity == Severity::kError && c.passed.has_value() && !*c.passed) {
-      report.status = BatchStatus::kRejected;
+  UpdateStatus(&report);
+  return report;
+}
+
+void EvaluateDistribution(const Contract& contract, const stats::TableProfile& reference,
+                          const stats::TableProfile& current, ValidationReport* report) {
+  if (!contract.table.distribution) return;
+  const DistributionExpectation& d = *contract.table.distribution;
+  std::vector<std::string> names = d.columns;
+  if (names.empty()) {
+    for (const stats::ColumnProfile& c : reference.columns()) {
+      if (current.FindColumn(c.name()) != nullptr) names.push_back(c.name());
     }
   }
-  return report;
+  const std::string against = d.reference_name + "@" + d.reference_version;
+  CheckResult r = ListCheck("distribution", false,
+                            "PSI <= " + FormatDouble(d.psi_max) + " against " + against,
+                            Json::object(), d.severity);
+  r.column = JoinNames(d.columns);
+  r.element_count = static_cast<int64_t>(names.size());
+  bool passed = true;
+  for (const std::string& name : names) {
+    const stats::ColumnProfile* ref = reference.FindColumn(name);
+    const stats::ColumnProfile* cur = current.FindColumn(name);
+    if (ref == nullptr || cur == nullptr) {
+      ThrowInvalidArgument(std::string(contract.source) + ": table.distribution: column '" + name +
+                           "' is not in " + (ref == nullptr ? against : std::string("the batch")));
+    }
+    double psi = stats::PopulationStabilityIndex(*ref, *cur).psi;
+    r.observed_value[name] = psi;
+    if (!(psi <= d.psi_max)) {
+      passed = false;
+      ++r.unexpected_count;
+      if (r.sample.size() < kMaxSample) r.sample.push_back(name + " PSI " + FormatDouble(psi));
+    }
+  }
+  r.unexpected_percent =
+      names.empty() ? 0 : 100.0 * static_cast<double>(r.unexpected_count) / names.size();
+  r.passed = passed;
+  for (CheckResult& c : report->checks) {
+    if (c.check == "distribution") {
+      c = std::move(r);
+      UpdateStatus(report);
+      return;
+    }
+  }
+  report->checks.push_back(std::move(r));
+  UpdateStatus(report);
 }
 
 Json ValidationReport::ToJson() const {
@@ -604,6 +700,7 @@ Json ValidationReport::ToJson() const {
   doc["quarantine"] = Json::array();
   for (const QuarantineRecord& q : quarantine) {
     Json j;
+    j["source"] = q.source;
     j["line"] = q.line;
     j["reasons"] = Json::array();
     for (const QuarantineReason& r : q.reasons) {

@@ -17,7 +17,8 @@
 //
 // Table expectations are measured on the parsed rows (before quarantine), except
 // quarantine_share (rows_quarantined / rows_in) and row_count (rows_in). The `distribution`
-// expectation needs stored dataset versions and is reported as not evaluated (passed: null).
+// expectation needs stored dataset versions: Validate reports it as not evaluated (passed:
+// null), and EvaluateDistribution fills it in where a reference profile is at hand (ingest).
 //
 // Validate is a pure function of its inputs; it is thread-safe.
 #ifndef MLOOP_DATA_VALIDATE_H_
@@ -31,6 +32,7 @@
 
 #include "core/json.h"
 #include "data/contract.h"
+#include "stats/profile.h"
 #include "table/csv_reader.h"
 #include "table/table.h"
 
@@ -74,7 +76,10 @@ struct QuarantineReason {
 };
 
 struct QuarantineRecord {
-  int64_t line = 0;  // 1-based line in the source where the record starts.
+  std::string source;  // The source file (or name) the record came from.
+  int64_t line = 0;    // 1-based line in the source where the record starts.
+  // The record's row in the validated Table; -1 for a malformed row, which has none.
+  int64_t row = -1;
   std::vector<QuarantineReason> reasons;
   // Malformed rows: the raw record as it was in the file. Parsed rows keep no raw text; their
   // values are in `values` instead (a JSON object, column name to value, nulls as null).
@@ -96,12 +101,21 @@ struct ValidationReport {
   // {source, contract: {source, digest}, status, rows_in, rows_clean, rows_quarantined,
   //  checks: [{check, column, rule?, level, severity, mostly?, passed, element_count,
   //            unexpected_count, unexpected_percent, sample, observed_value, expectation}],
-  //  quarantine: [{line, reasons: [{check, column, detail}], text | values}]}.
+  //  quarantine: [{source, line, reasons: [{check, column, detail}], text | values}]}.
   // `column` is null when empty.
   Json ToJson() const;
 };
 
 inline constexpr size_t kMaxSample = 20;
+
+// One input of a batch made of several sources (files): its name, and how many of the table's
+// rows and of the malformed rows came from it. Sources are listed in the order their rows and
+// malformed rows appear.
+struct BatchSource {
+  std::string name;
+  size_t rows = 0;
+  size_t malformed = 0;
+};
 
 // Checks `table` and the reader's `malformed` rows against `contract`; `source` names the data
 // in the report. The table's columns are matched to the contract's by name; a contract column
@@ -110,6 +124,24 @@ inline constexpr size_t kMaxSample = 20;
 ValidationReport Validate(const Contract& contract, const table::Table& table,
                           const std::vector<table::MalformedRow>& malformed,
                           std::string_view source);
+
+// As above for a batch read from several sources: `sources` splits the table's rows and the
+// malformed rows between them (their counts must add up: else invalid_argument), and each
+// quarantine record names its source. The quarantine is ordered by source, then line.
+ValidationReport Validate(const Contract& contract, const table::Table& table,
+                          const std::vector<table::MalformedRow>& malformed,
+                          std::string_view source, const std::vector<BatchSource>& sources);
+
+// Evaluates the contract's `distribution` expectation, which Validate reports as not evaluated
+// because it needs the stored profile of the reference version: the population stability index
+// (stats/drift.h) of each listed column (every column both profiles have, when the list is
+// empty) between `reference` and `current` (the batch's profile). The check passes when every
+// PSI is at most psi_max; its observed value maps each column to its PSI. Replaces the check in
+// `report` and updates the report's status. Does nothing when the contract has no distribution
+// expectation. Throws invalid_argument naming a listed column that a profile lacks or whose
+// types differ.
+void EvaluateDistribution(const Contract& contract, const stats::TableProfile& reference,
+                          const stats::TableProfile& current, ValidationReport* report);
 
 }  // namespace mloop::data
 

@@ -1,0 +1,514 @@
+#include "data/ingest.h"
+
+#include <glob.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <utility>
+
+#include "core/digest.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/id.h"
+#include "core/log.h"
+#include "core/thread_pool.h"
+#include "core/time.h"
+#include "core/version.h"
+#include "data/contract.h"
+#include "data/dataset_files.h"
+#include "data/html_report.h"
+#include "stats/anomaly.h"
+#include "stats/profile.h"
+#include "table/columnar_file.h"
+#include "table/csv_reader.h"
+#include "table/jsonl_reader.h"
+#include "table/table_ops.h"
+
+namespace mloop::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Debug-level timings of the phases (MLOOP_LOG=debug).
+class PhaseTimer {
+ public:
+  void Done(const char* phase) {
+    int64_t now = NowMicros();
+    if (CurrentLogLevel() == LogLevel::kDebug) {
+      LogDebug(std::string("ingest: ") + phase + " " + std::to_string((now - last_) / 1000) +
+               " ms");
+    }
+    last_ = now;
+  }
+
+ private:
+  int64_t last_ = NowMicros();
+};
+
+bool IsGlob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
+
+bool IsJsonl(const fs::path& path) {
+  std::string ext = path.extension().string();
+  return ext == ".jsonl" || ext == ".ndjson";
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string UserName() {
+  if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') return u;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) return pw->pw_name;
+  return std::to_string(::getuid());
+}
+
+// One source as read: its table, malformed rows and facts for the lineage.
+struct ReadSource {
+  fs::path path;
+  SourceRecord record;
+  table::Table table;
+  std::vector<table::MalformedRow> malformed;
+  char quote = '"';  // For cutting raw records out of the file again; '\0': none.
+};
+
+// The lineage facts of one source file: path, size and SHA-256.
+SourceRecord HashSource(const fs::path& path) {
+  SourceRecord r;
+  r.path = path.string();
+  MappedFile file(path);
+  r.bytes = static_cast<int64_t>(file.view().size());
+  r.sha256 = Sha256Hex(file.view());
+  return r;
+}
+
+ReadSource ReadOne(const SourceRecord& record, const std::optional<Contract>& contract) {
+  ReadSource s;
+  s.path = record.path;
+  s.record = record;
+  const fs::path& path = s.path;
+  MappedFile file(path);
+  std::string_view bytes = file.view();
+  if (static_cast<int64_t>(bytes.size()) != record.bytes) {
+    ThrowInvalidArgument(path.string() + ": the file changed while it was being ingested");
+  }
+  if (IsJsonl(path)) {
+    table::JsonlOptions o;
+    if (contract) o.column_types = contract->ReadOptions().column_types;
+    auto r = table::ReadJsonlBuffer(bytes, path.string(), o);
+    s.table = std::move(r.table);
+    s.malformed = std::move(r.malformed);
+    s.quote = '\0';
+  } else {
+    table::CsvOptions o = contract ? contract->ReadOptions() : table::CsvOptions{};
+    auto r = table::ReadCsvBuffer(bytes, path.string(), o);
+    s.table = std::move(r.table);
+    s.malformed = std::move(r.malformed);
+    s.quote = r.dialect.quote;
+  }
+  s.record.rows_in = static_cast<int64_t>(s.table.num_rows() + s.malformed.size());
+  s.record.rows_malformed = static_cast<int64_t>(s.malformed.size());
+  return s;
+}
+
+// The raw text of the records that start on `lines` (sorted, 1-based) of `data`: from the start
+// of the line to the line end that is outside quotes, without the line end.
+std::vector<std::pair<int64_t, std::string>> RecordTexts(std::string_view data,
+                                                        const std::vector<int64_t>& lines,
+                                                        char quote) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  size_t pos = 0;
+  int64_t line = 1;
+  for (int64_t want : lines) {
+    while (line < want && pos < data.size()) {
+      size_t nl = data.find('\n', pos);
+      pos = nl == std::string_view::npos ? data.size() : nl + 1;
+      ++line;
+    }
+    if (line != want || pos >= data.size()) break;
+    size_t end = pos;
+    bool in_quotes = false;
+    while (end < data.size() && (data[end] != '\n' || in_quotes)) {
+      if (quote != '\0' && data[end] == quote) in_quotes = !in_quotes;
+      ++end;
+    }
+    size_t stop = end;
+    if (stop > pos && data[stop - 1] == '\r') --stop;
+    out.emplace_back(want, std::string(data.substr(pos, stop - pos)));
+  }
+  return out;
+}
+
+// Fills in the raw text of quarantined records that were parsed (malformed ones have it).
+void AddRecordTexts(const std::vector<ReadSource>& sources, ValidationReport* report) {
+  for (const ReadSource& s : sources) {
+    std::vector<QuarantineRecord*> records;
+    for (QuarantineRecord& q : report->quarantine) {
+      if (!q.text && q.source == s.record.path) records.push_back(&q);
+    }
+    if (records.empty()) continue;
+    std::vector<int64_t> lines;
+    for (const QuarantineRecord* q : records) lines.push_back(q->line);
+    std::sort(lines.begin(), lines.end());
+    lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+    MappedFile file(s.path);
+    auto texts = RecordTexts(file.view(), lines, s.quote);
+    for (QuarantineRecord* q : records) {
+      auto it = std::lower_bound(
+          texts.begin(), texts.end(), q->line,
+          [](const std::pair<int64_t, std::string>& t, int64_t l) { return t.first < l; });
+      if (it != texts.end() && it->first == q->line) q->text = it->second;
+    }
+  }
+}
+
+std::string QuarantineJsonl(const ValidationReport& report) {
+  std::string out;
+  Json doc = report.ToJson();
+  for (const Json& q : doc["quarantine"]) {
+    out += q.dump();
+    out += '\n';
+  }
+  return out;
+}
+
+// The schema recorded with a version: roles and nullability from the contract, nullable false
+// only where the contract says so and the clean rows indeed hold no null.
+table::Schema VersionSchema(const table::Table& clean, const std::optional<Contract>& contract) {
+  table::Schema schema = clean.schema();
+  for (size_t i = 0; i < schema.size(); ++i) {
+    table::Field& f = schema.mutable_field(i);
+    f.nullable = true;
+    if (!contract) continue;
+    const ColumnContract* cc = contract->FindColumn(f.name);
+    if (cc == nullptr) continue;
+    f.role = cc->role;
+    if (!cc->nullable && clean.column(i).null_count() == 0) f.nullable = false;
+  }
+  return schema;
+}
+
+// Warn-level checks of this batch's row count and quarantine rate against the dataset's earlier
+// accepted ingestions.
+void AddHistoryChecks(const std::vector<IngestionRecord>& history, const IngestRequest& request,
+                      ValidationReport* report) {
+  std::vector<double> counts, rates;
+  for (const IngestionRecord& i : history) {
+    if (i.status != "accepted") continue;
+    counts.push_back(static_cast<double>(i.rows_in));
+    rates.push_back(i.quarantine_rate());
+  }
+  double rate = report->rows_in > 0
+                    ? static_cast<double>(report->rows_quarantined) / report->rows_in
+                    : 0.0;
+  auto add = [&](const char* name, const std::vector<double>& values, double current) {
+    stats::AnomalyOptions o;
+    o.k = request.history_sigmas;
+    o.min_history = static_cast<size_t>(std::max<int64_t>(request.history_min_points, 2));
+    stats::AnomalyCheck r = stats::CheckAnomaly(values, current, o);
+    CheckResult c;
+    c.check = name;
+    c.table_level = true;
+    c.severity = Severity::kWarn;
+    c.observed_value = current;
+    if (r.evaluated) {
+      c.passed = !r.is_outlier;
+      c.expectation = "within mean ± " + std::to_string(request.history_sigmas).substr(0, 4) +
+                      " sd of " + std::to_string(r.history_size) + " earlier versions: [" +
+                      std::to_string(r.lower) + ", " + std::to_string(r.upper) + "]";
+    } else {
+      c.expectation = "needs " + std::to_string(request.history_min_points) +
+                      " earlier versions, has " + std::to_string(values.size());
+    }
+    report->checks.push_back(std::move(c));
+  };
+  add("history_row_count", counts, static_cast<double>(report->rows_in));
+  add("history_quarantine_rate", rates, rate);
+}
+
+// The `distribution` expectation compares the batch's profile with a stored version's. The first
+// ingest of a dataset that names itself as reference has nothing to compare with: the check
+// stays not evaluated. Any other missing reference is an error.
+void EvaluateDistributionAgainstStore(store::Workspace& workspace, const Contract& contract,
+                                      const IngestRequest& request,
+                                      const stats::TableProfile& current,
+                                      ValidationReport* report) {
+  if (!contract.table.distribution) return;
+  const DistributionExpectation& d = *contract.table.distribution;
+  DatasetRef ref = ParseDatasetRef(d.reference_name + "@" + d.reference_version);
+  DatasetCatalog catalog(workspace.metadata());
+  if (ref.name == request.dataset && !ref.version) {
+    bool has_version = false;
+    try {
+      has_version = !catalog.Versions(ref.name).empty();
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kNotFound) throw;
+    }
+    if (!has_version) {
+      for (CheckResult& c : report->checks) {
+        if (c.check == "distribution") {
+          c.observed_value = "not evaluated: " + ref.name + " has no version yet";
+        }
+      }
+      return;
+    }
+  }
+  DatasetVersion v;
+  try {
+    v = catalog.Resolve(ref);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+    ThrowNotFound(contract.source + ": table.distribution.reference: " + std::string(e.what()));
+  }
+  EvaluateDistribution(contract, LoadVersionProfile(workspace, v), current, report);
+}
+
+std::string IngestKey(const std::vector<SourceRecord>& sources,
+                      const std::optional<Contract>& contract) {
+  std::string key = "mloop-ingest-1\n";
+  for (const SourceRecord& s : sources) key += "source " + s.sha256 + "\n";
+  key += "contract " + (contract ? contract->digest : std::string("none")) + "\n";
+  return Sha256Hex(key);
+}
+
+Json StoredReport(const ValidationReport& report, const IngestionRecord& ingestion) {
+  Json doc = report.ToJson();
+  doc.erase("quarantine");
+  doc["metrics"] = ingestion.ToJson()["metrics"];
+  doc["sources"] = ingestion.ToJson()["sources"];
+  return doc;
+}
+
+Json ResultJson(const Json& stored, const IngestionRecord& ingestion,
+                const std::optional<DatasetVersion>& version, bool reused) {
+  Json out;
+  out["status"] = stored.value("status", ingestion.status);
+  out["dataset"] = ingestion.dataset;
+  out["version"] = version ? Json(version->version) : Json();
+  out["ref"] = version ? Json(version->Ref()) : Json();
+  out["ingestion"] = ingestion.id;
+  out["reused"] = reused;
+  for (const auto& [k, v] : stored.items()) {
+    if (!out.contains(k)) out[k] = v;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<fs::path> ResolveSources(const std::vector<std::string>& sources) {
+  if (sources.empty()) ThrowInvalidArgument("ingest: no source given");
+  std::vector<fs::path> out;
+  std::set<fs::path> seen;
+  auto add = [&](const fs::path& p) {
+    std::error_code ec;
+    fs::path abs = fs::absolute(p, ec).lexically_normal();
+    if (!fs::exists(abs, ec)) ThrowNotFound(p.string() + ": no such file");
+    if (!fs::is_regular_file(abs, ec)) ThrowInvalidArgument(p.string() + ": not a regular file");
+    if (seen.insert(abs).second) out.push_back(abs);
+  };
+  for (const std::string& s : sources) {
+    if (!IsGlob(s) || fs::exists(s)) {
+      add(s);
+      continue;
+    }
+    glob_t g{};
+    int rc = ::glob(s.c_str(), 0, nullptr, &g);
+    std::vector<std::string> matches;
+    if (rc == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) matches.emplace_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+    if (matches.empty()) ThrowNotFound(s + ": no file matches this pattern");
+    std::sort(matches.begin(), matches.end());
+    for (const std::string& m : matches) add(m);
+  }
+  return out;
+}
+
+IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
+  const int64_t started = NowMicros();
+  CheckDatasetName(request.dataset);
+  std::vector<fs::path> paths = ResolveSources(request.sources);
+  std::optional<Contract> contract;
+  std::optional<std::string> contract_text;
+  if (request.contract) {
+    contract = LoadContract(*request.contract);
+    contract_text = ReadFile(*request.contract);
+  }
+  DatasetCatalog catalog(workspace.metadata());
+  store::ArtifactStore& artifacts = workspace.artifacts();
+
+  PhaseTimer timer;
+  std::vector<SourceRecord> source_records(paths.size());
+  ThreadPool::Default().ParallelFor(paths.size(),
+                                    [&](size_t i) { source_records[i] = HashSource(paths[i]); });
+  const std::string key = IngestKey(source_records, contract);
+  timer.Done("hash sources");
+
+  // A byte-identical batch with the same contract: answer with the version it made.
+  if (auto existing = catalog.FindByIngestKey(request.dataset, key)) {
+    IngestionRecord ingestion = catalog.Ingestion(*existing->ingestion_id);
+    Json stored = ParseJson(artifacts.Get(ingestion.report_artifact), "stored report");
+    IngestResult result;
+    result.dataset = request.dataset;
+    result.report = ResultJson(stored, ingestion, existing, true);
+    result.ingestion = std::move(ingestion);
+    result.version = std::move(existing);
+    result.reused = true;
+    return result;
+  }
+
+  std::vector<ReadSource> read;
+  read.reserve(paths.size());
+  for (const SourceRecord& r : source_records) read.push_back(ReadOne(r, contract));
+  timer.Done("read");
+
+  // One table for the batch; `sources` tells Validate which rows came from which file.
+  std::vector<BatchSource> batch_sources;
+  std::vector<table::MalformedRow> malformed;
+  std::vector<table::Table> tables;
+  for (ReadSource& s : read) {
+    batch_sources.push_back({s.record.path, s.table.num_rows(), s.malformed.size()});
+    for (auto& m : s.malformed) malformed.push_back(std::move(m));
+    s.malformed.clear();
+    tables.push_back(std::move(s.table));
+  }
+  table::Table batch = table::ConcatTables(std::move(tables));
+  const Contract empty_contract;
+  const std::string batch_name = request.dataset;
+  ValidationReport report =
+      Validate(contract ? *contract : empty_contract, batch, malformed, batch_name, batch_sources);
+  malformed.clear();
+  malformed.shrink_to_fit();
+  AddRecordTexts(read, &report);
+  timer.Done("validate");
+
+  // History checks need the earlier ingestions; a dataset that does not exist has none.
+  std::vector<IngestionRecord> history;
+  try {
+    history = catalog.Ingestions(request.dataset);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kNotFound) throw;
+  }
+  AddHistoryChecks(history, request, &report);
+
+  // The clean rows.
+  table::Table clean;
+  if (report.quarantine.empty()) {
+    clean = std::move(batch);
+  } else {
+    std::vector<bool> bad(batch.num_rows(), false);
+    for (const QuarantineRecord& q : report.quarantine) {
+      if (q.row >= 0) bad[static_cast<size_t>(q.row)] = true;
+    }
+    std::vector<size_t> keep;
+    keep.reserve(batch.num_rows());
+    for (size_t r = 0; r < batch.num_rows(); ++r) {
+      if (!bad[r]) keep.push_back(r);
+    }
+    clean = table::TakeRows(batch, keep);
+    batch = table::Table();
+  }
+  stats::TableProfile profile = stats::ProfileTable(clean);
+  if (contract) EvaluateDistributionAgainstStore(workspace, *contract, request, profile, &report);
+  timer.Done("profile");
+  const bool accepted = report.status == BatchStatus::kAccepted;
+
+  IngestionRecord ingestion;
+  ingestion.id = NewId();
+  ingestion.dataset = request.dataset;
+  ingestion.status = std::string(BatchStatusName(report.status));
+  ingestion.ingest_key = key;
+  if (contract) {
+    ingestion.contract_digest = contract->digest;
+    ingestion.contract_artifact = artifacts.Put(*contract_text);
+  }
+  ingestion.rows_in = report.rows_in;
+  ingestion.rows_clean = report.rows_clean;
+  ingestion.rows_quarantined = report.rows_quarantined;
+  for (const SourceRecord& s : source_records) ingestion.bytes_in += s.bytes;
+  ingestion.mloop_version = kVersion;
+  ingestion.host = HostName();
+  ingestion.user = UserName();
+  ingestion.sources = source_records;
+  ingestion.started_at = FormatIsoTimestamp(started);
+
+  // The version's bytes: the clean rows and their profile. A rejected batch keeps none.
+  std::optional<NewVersion> version;
+  if (accepted) {
+    NewVersion v;
+    v.schema = VersionSchema(clean, contract);
+    v.rows = static_cast<int64_t>(clean.num_rows());
+    fs::path tmp_dir = workspace.root() / ".mloop" / "tmp";
+    fs::create_directories(tmp_dir);
+    fs::path tmp = tmp_dir / ("ingest-" + ingestion.id + ".mlc");
+    table::ColumnarWriteOptions wo;
+    wo.schema = v.schema;
+    try {
+      table::WriteColumnarFile(clean, tmp, wo);
+      v.data_bytes = static_cast<int64_t>(fs::file_size(tmp));
+      v.data_artifact = artifacts.PutFile(tmp);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove(tmp, ec);  // Best effort: the error being thrown is the one to report.
+      throw;
+    }
+    std::error_code ec;
+    fs::remove(tmp, ec);  // The artifact holds the bytes now; a leftover is only waste.
+    v.profile_artifact = artifacts.Put(profile.ToJson().dump());
+    version = std::move(v);
+  }
+  timer.Done("write version");
+  clean = table::Table();
+
+  ingestion.quarantine_artifact = artifacts.Put(QuarantineJsonl(report));
+  const int64_t finished = NowMicros();
+  ingestion.finished_at = FormatIsoTimestamp(finished);
+  ingestion.seconds = static_cast<double>(finished - started) / 1e6;
+
+  Json stored = StoredReport(report, ingestion);
+  ingestion.report_artifact = artifacts.Put(stored.dump(2));
+  HtmlReportContext ctx;
+  ctx.title = request.dataset + (accepted ? "" : ": rejected batch");
+  for (const SourceRecord& s : source_records) {
+    ctx.facts.emplace_back("source", s.path + " (sha256 " + s.sha256.substr(0, 12) + ", " +
+                                         std::to_string(s.bytes) + " bytes)");
+  }
+  ctx.facts.emplace_back("contract", contract ? request.contract->string() + " (sha256 " +
+                                                    contract->digest.substr(0, 12) + ")"
+                                              : std::string("none"));
+  ctx.facts.emplace_back("ingestion", ingestion.id);
+  ctx.facts.emplace_back("started", ingestion.started_at);
+  ctx.facts.emplace_back("seconds", std::to_string(ingestion.seconds));
+  ctx.facts.emplace_back("mloop", ingestion.mloop_version);
+  ingestion.report_html_artifact =
+      artifacts.Put(RenderHtmlReport(report, &profile, ctx));
+
+  timer.Done("reports");
+  std::optional<DatasetVersion> committed = catalog.CommitIngestion(ingestion, version);
+  timer.Done("commit");
+  IngestResult result;
+  result.dataset = request.dataset;
+  if (committed && committed->ingestion_id != ingestion.id) {
+    // A concurrent identical ingest committed first; this one recorded nothing.
+    IngestionRecord theirs = catalog.Ingestion(*committed->ingestion_id);
+    Json their_report = ParseJson(artifacts.Get(theirs.report_artifact), "stored report");
+    result.report = ResultJson(their_report, theirs, committed, true);
+    result.ingestion = std::move(theirs);
+    result.version = std::move(committed);
+    result.reused = true;
+    return result;
+  }
+  if (committed) ingestion.version = committed->version;
+  result.report = ResultJson(stored, ingestion, committed, false);
+  result.ingestion = std::move(ingestion);
+  result.version = std::move(committed);
+  return result;
+}
+
+}  // namespace mloop::data
