@@ -151,7 +151,10 @@ class Parser {
   // Reads `mostly` and `severity` from a check's mapping, when present.
   CheckOptions Options(const std::string& path, const Json& obj) const {
     CheckOptions o;
-    if (obj.contains("mostly")) o.mostly = Share(Join(path, "mostly"), obj["mostly"]);
+    if (obj.contains("mostly")) {
+      o.mostly = Share(Join(path, "mostly"), obj["mostly"]);
+      o.mostly_given = true;
+    }
     if (obj.contains("severity"))
       o.severity = ParseSeverity(Join(path, "severity"), obj["severity"]);
     return o;

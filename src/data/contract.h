@@ -36,11 +36,14 @@ std::string_view SeverityName(Severity severity);
 
 // Options every check accepts.
 struct CheckOptions {
-  // The share of non-null rows that must pass, in [0, 1] (Great Expectations' `mostly`). With
-  // the default 1 every row must pass. With mostly < 1 the check as a whole passes when at
-  // least that share passes; rows that fail are still reported (and, with severity error,
-  // quarantined).
+  // The share of non-null rows that must pass, in [0, 1] (Great Expectations' `mostly`). The
+  // check passes when at least that share passes; an `error` check that does not pass rejects
+  // the batch. Rows that fail are reported either way and, with severity error, quarantined.
+  // Left out (mostly_given false): a `warn` check passes only when every row passes (mostly 1),
+  // while an `error` check passes whatever fails (mostly 0): its failing rows are quarantined
+  // and the batch goes on, limited by the table's quarantine_share if the contract sets one.
   double mostly = 1.0;
+  bool mostly_given = false;
   Severity severity = Severity::kError;
 };
 

@@ -38,7 +38,7 @@ constexpr std::string_view kContract = R"(
 columns:
   id: {type: int64, nullable: false, unique: true}
   score: {type: float64, min: 0, max: {value: 1, severity: warn}}
-  'note<script>alert(1)</script>"''&': {type: string, allowed: [ok, fine]}
+  'note<script>alert(1)</script>"''&': {type: string, allowed: {value: [ok, fine], mostly: 1}}
   flag: {type: bool}
   day: {type: date}
 rows:

@@ -366,6 +366,7 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
   std::vector<ReadSource> read;
   read.reserve(paths.size());
   for (const SourceRecord& r : source_records) read.push_back(ReadOne(r, contract));
+  for (size_t i = 0; i < read.size(); ++i) source_records[i] = read[i].record;
   timer.Done("read");
 
   // One table for the batch; `sources` tells Validate which rows came from which file.

@@ -95,7 +95,8 @@ CheckResult MakeCheck(std::string check, std::string column, const CheckOptions&
   r.check = std::move(check);
   r.column = std::move(column);
   r.severity = options.severity;
-  r.mostly = options.mostly;
+  // An error check without `mostly` quarantines its failing rows and passes (contract.h).
+  r.mostly = options.severity == Severity::kError && !options.mostly_given ? 0.0 : options.mostly;
   r.expectation = std::move(expectation);
   return r;
 }

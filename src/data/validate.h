@@ -13,7 +13,9 @@
 // (all rows for `nullable` and row rules), and a check passes when
 // 1 - unexpected / non-null >= mostly. Failing rows of an `error` check are quarantined even
 // when the check as a whole passes. The batch is rejected when an `error` check or an `error`
-// table expectation does not pass.
+// table expectation does not pass. An `error` check without `mostly` passes whatever fails
+// (its rows are set aside), so a batch is rejected by row-level problems only through an
+// explicit `mostly` or the table's `quarantine_share` (contract.h, CheckOptions).
 //
 // Table expectations are measured on the parsed rows (before quarantine), except
 // quarantine_share (rows_quarantined / rows_in) and row_count (rows_in). The `distribution`

@@ -85,7 +85,8 @@ TEST(ValidateTest, QuarantinesExactlyTheCorruptedRowsWithTheirReasons) {
   EXPECT_EQ(r.rows_in, 11);
   EXPECT_EQ(r.rows_clean, 2);
   EXPECT_EQ(r.rows_quarantined, 9);
-  EXPECT_EQ(r.status, BatchStatus::kRejected);
+  // Error checks without `mostly` set their rows aside and let the batch go on.
+  EXPECT_EQ(r.status, BatchStatus::kAccepted);
 
   std::map<int64_t, std::set<std::string>> expected = {
       {3, {"nullable age"}},  {4, {"max age"}},
@@ -130,7 +131,8 @@ TEST(ValidateTest, QuarantinesExactlyTheCorruptedRowsWithTheirReasons) {
   EXPECT_EQ(max->element_count, 8);  // The 9 parsed rows less the null.
   EXPECT_DOUBLE_EQ(max->unexpected_percent, 25.0);
   EXPECT_EQ(max->sample, (std::vector<std::string>{"150", "200"}));
-  EXPECT_EQ(max->passed, false);
+  EXPECT_EQ(max->passed, true);
+  EXPECT_EQ(max->mostly, 0.0);
   const CheckResult* allowed = FindCheck(r, "allowed", "color");
   ASSERT_NE(allowed, nullptr);
   EXPECT_EQ(allowed->sample, (std::vector<std::string>{"purple", "pink"}));
@@ -145,7 +147,7 @@ TEST(ValidateTest, QuarantinesExactlyTheCorruptedRowsWithTheirReasons) {
   EXPECT_EQ(FindCheck(r, "pattern", "code")->sample, (std::vector<std::string>{"bad"}));
 
   Json doc = r.ToJson();
-  EXPECT_EQ(doc["status"], "rejected");
+  EXPECT_EQ(doc["status"], "accepted");
   EXPECT_EQ(doc["rows_in"], 11);
   EXPECT_EQ(doc["rows_clean"], 2);
   EXPECT_EQ(doc["rows_quarantined"], 9);
@@ -198,6 +200,19 @@ TEST(ValidateTest, MostlyFollowsGreatExpectations) {
   // Exactly at the threshold passes.
   ValidationReport edge = ValidateCsv(AgeContract("{value: 90, mostly: 0.95}"), TwentyRows(1));
   EXPECT_EQ(FindCheck(edge, "max", "age")->passed, true);
+}
+
+TEST(ValidateTest, WithoutMostlyAnErrorCheckQuarantinesAndAWarnCheckFails) {
+  ValidationReport error = ValidateCsv(AgeContract("90"), TwentyRows(3));
+  EXPECT_EQ(FindCheck(error, "max", "age")->passed, true);
+  EXPECT_EQ(FindCheck(error, "max", "age")->unexpected_count, 3);
+  EXPECT_EQ(error.rows_quarantined, 3);
+  EXPECT_EQ(error.status, BatchStatus::kAccepted);
+  // Written out, mostly: 1 makes every row count again: one bad row rejects the batch.
+  ValidationReport all = ValidateCsv(AgeContract("{value: 90, mostly: 1}"), TwentyRows(1));
+  EXPECT_EQ(FindCheck(all, "max", "age")->passed, false);
+  EXPECT_EQ(all.status, BatchStatus::kRejected);
+  EXPECT_EQ(all.rows_quarantined, 1);
 }
 
 TEST(ValidateTest, MostlyCountsNonNullRowsOnly) {
