@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "stats/drift.h"
 
 namespace mloop::data {
@@ -266,7 +267,9 @@ struct ColumnStats {
   int64_t rows = 0;
   int64_t nulls = 0;
   int64_t distinct = 0;
-  std::vector<double> values;  // Non-null numbers, sorted (numeric columns only).
+  std::vector<double> values;  // Non-null numbers, in row order (numeric columns only).
+  double min = NAN;
+  double max = NAN;
   double mean = NAN;
   double std = NAN;  // Sample standard deviation.
 };
@@ -280,6 +283,7 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
     s.values.reserve(column.size());
     double mean = 0, m2 = 0;
     int64_t n = 0;
+    double lo = INFINITY, hi = -INFINITY;
     for (size_t r = 0; r < column.size(); ++r) {
       if (column.IsNull(r)) continue;
       double v = column.NumberAt(r);
@@ -288,9 +292,14 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
       double delta = v - mean;  // Welford's update.
       mean += delta / n;
       m2 += delta * (v - mean);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
     }
-    std::sort(s.values.begin(), s.values.end());
-    if (n > 0) s.mean = mean;
+    if (n > 0) {
+      s.mean = mean;
+      s.min = lo;
+      s.max = hi;
+    }
     if (n > 1) s.std = std::sqrt(m2 / (n - 1));
   }
   if (need_distinct) {
@@ -313,12 +322,19 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
 }
 
 // The q-quantile of sorted values with linear interpolation (numpy's default).
-double Quantile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return NAN;
-  double pos = q * static_cast<double>(sorted.size() - 1);
+// The q-quantile with linear interpolation between the two nearest ranks (NumPy's default), by
+// selection rather than sorting; reorders `values`.
+double Quantile(std::vector<double>* values, double q) {
+  if (values->empty()) return NAN;
+  double pos = q * static_cast<double>(values->size() - 1);
   auto lo = static_cast<size_t>(std::floor(pos));
-  size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+  std::nth_element(values->begin(), values->begin() + static_cast<ptrdiff_t>(lo), values->end());
+  double a = (*values)[lo];
+  double b = a;
+  if (lo + 1 < values->size()) {
+    b = *std::min_element(values->begin() + static_cast<ptrdiff_t>(lo) + 1, values->end());
+  }
+  return a + (pos - static_cast<double>(lo)) * (b - a);
 }
 
 std::string RangeText(const RangeExpectation& range) {
@@ -422,39 +438,66 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
   // Row index -> why it goes to quarantine, for rows failing an error-severity check.
   std::map<size_t, std::vector<QuarantineReason>> reasons;
 
-  for (const ColumnContract& cc : contract.columns) {
-    const Column* column = table.FindColumn(cc.name);
-    if (column == nullptr) {
-      CheckResult r = ListCheck("column_exists", false, "present", Json(false));
-      r.table_level = false;
-      r.column = cc.name;
-      report.checks.push_back(std::move(r));
-      continue;
-    }
-    CheckColumn(cc, *column, &report.checks, &reasons);
-  }
-
+  // Each column's checks and each row rule are one task, run in parallel, each with its own
+  // results and reasons; they are joined in contract order, so the report does not depend on
+  // the threads.
+  struct Task {
+    const ColumnContract* column = nullptr;
+    const RowRule* rule = nullptr;
+    std::vector<CheckResult> checks;
+    std::map<size_t, std::vector<QuarantineReason>> reasons;
+  };
+  std::vector<Task> tasks;
+  for (const ColumnContract& cc : contract.columns) tasks.push_back({&cc, nullptr, {}, {}});
+  for (const RowRule& rule : contract.rows) tasks.push_back({nullptr, &rule, {}, {}});
+  // Binding throws for a rule that does not fit the table; do it before any work.
+  std::vector<Expression> expressions;
   if (!contract.rows.empty()) {
     table::Schema schema = table.schema();
     for (const RowRule& rule : contract.rows) {
-      Expression expression = rule.expression;
-      expression.BindRule(schema);
-      CheckResult result = MakeCheck("row_rule", "", rule.options, expression.text());
-      result.rule = rule.name;
-      CheckAccumulator acc(std::move(result), &reasons);
-      std::vector<std::string> names = expression.ColumnNames();
-      for (size_t r = 0; r < rows; ++r) {
-        if (expression.Passes(table, r)) continue;
-        // The sample shows the values the rule read: "capital_loss=4000, capital_gain=0".
-        std::string values;
-        for (const auto& name : names) {
-          const Column* c = table.FindColumn(name);
-          values += (values.empty() ? "" : ", ") + name + "=" +
-                    (c->IsNull(r) ? std::string("null") : c->ValueToString(r));
-        }
-        acc.Fail(r, values, rule.name + ": " + expression.text() + " is false for " + values);
+      expressions.push_back(rule.expression);
+      expressions.back().BindRule(schema);
+    }
+  }
+  ThreadPool::Default().ParallelFor(tasks.size(), [&](size_t t) {
+    Task& task = tasks[t];
+    if (task.column != nullptr) {
+      const ColumnContract& cc = *task.column;
+      const Column* column = table.FindColumn(cc.name);
+      if (column == nullptr) {
+        CheckResult r = ListCheck("column_exists", false, "present", Json(false));
+        r.table_level = false;
+        r.column = cc.name;
+        task.checks.push_back(std::move(r));
+        return;
       }
-      report.checks.push_back(acc.Finish(static_cast<int64_t>(rows)));
+      CheckColumn(cc, *column, &task.checks, &task.reasons);
+      return;
+    }
+    const RowRule& rule = *task.rule;
+    const Expression& expression = expressions[t - contract.columns.size()];
+    CheckResult result = MakeCheck("row_rule", "", rule.options, expression.text());
+    result.rule = rule.name;
+    CheckAccumulator acc(std::move(result), &task.reasons);
+    std::vector<std::string> names = expression.ColumnNames();
+    for (size_t r = 0; r < rows; ++r) {
+      if (expression.Passes(table, r)) continue;
+      // The sample shows the values the rule read: "capital_loss=4000, capital_gain=0".
+      std::string values;
+      for (const auto& name : names) {
+        const Column* c = table.FindColumn(name);
+        values += (values.empty() ? "" : ", ") + name + "=" +
+                  (c->IsNull(r) ? std::string("null") : c->ValueToString(r));
+      }
+      acc.Fail(r, values, rule.name + ": " + expression.text() + " is false for " + values);
+    }
+    task.checks.push_back(acc.Finish(static_cast<int64_t>(rows)));
+  });
+  for (Task& task : tasks) {
+    for (CheckResult& c : task.checks) report.checks.push_back(std::move(c));
+    for (auto& [row, why] : task.reasons) {
+      auto& into = reasons[row];
+      for (QuarantineReason& q : why) into.push_back(std::move(q));
     }
   }
 
@@ -594,10 +637,10 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
         s.rows > 0 ? static_cast<double>(s.nulls) / static_cast<double>(s.rows) : 0.0);
     add("mean", ce.mean, s.mean);
     add("std", ce.std, s.std);
-    add("column_min", ce.min, s.values.empty() ? NAN : s.values.front());
-    add("column_max", ce.max, s.values.empty() ? NAN : s.values.back());
+    add("column_min", ce.min, s.min);
+    add("column_max", ce.max, s.max);
     for (const QuantileExpectation& qe : ce.quantiles) {
-      CheckResult r = RangeCheck("quantile", ce.column, qe.range, Quantile(s.values, qe.q));
+      CheckResult r = RangeCheck("quantile", ce.column, qe.range, Quantile(&s.values, qe.q));
       r.rule = "q=" + FormatDouble(qe.q);
       report.checks.push_back(std::move(r));
     }

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/json.h"
+#include "core/thread_pool.h"
 #include "core/version.h"
 
 namespace mloop::table {
@@ -147,70 +149,92 @@ std::vector<std::string_view> BufferRoles(DataType type) {
   return {};
 }
 
-// Assembles the file in memory: header, then each buffer compressed as it is
-// added, then the footer and trailer.
+// Assembles the file in memory: the header, the buffers (compressed in parallel
+// when Finish is called, each with its own zstd context, laid out in the order
+// they were added), then the footer and trailer.
 class FileBuilder {
  public:
-  FileBuilder(const fs::path& path, int level) : path_(path), level_(level) {
-    cctx_.reset(ZSTD_createCCtx());
-    if (!cctx_) ThrowInternal(path_.string() + ": cannot create a zstd context");
-    out_.append(MagicView());
-    PutU16(&out_, kColumnarFormatMajor);
-    PutU16(&out_, kColumnarFormatMinor);
+  FileBuilder(std::string name, int level) : name_(std::move(name)), level_(level) {}
+
+  // Adds `bytes`, which must stay alive until Finish; returns the buffer's
+  // index in the footer.
+  size_t AddBuffer(std::string_view bytes) {
+    pending_.push_back(bytes);
+    return pending_.size() - 1;
   }
 
-  // Compresses `bytes` into the file; returns the buffer's index in the footer.
-  size_t AddBuffer(std::string_view bytes) {
-    size_t start = out_.size();
-    size_t bound = ZSTD_compressBound(bytes.size());
-    out_.resize(start + bound);
-    size_t n = ZSTD_compressCCtx(cctx_.get(), out_.data() + start, bound, bytes.data(),
-                                 bytes.size(), level_);
-    if (ZSTD_isError(n)) {
-      ThrowInternal(path_.string() + ": zstd compression failed: " + ZSTD_getErrorName(n));
-    }
-    out_.resize(start + n);
-    buffers_.push_back(Json{{"offset", uint64_t{start}},
-                            {"length", uint64_t{n}},
-                            {"size", uint64_t{bytes.size()}},
-                            {"sha256", Sha256Hex(std::string_view(out_).substr(start, n))}});
-    return buffers_.size() - 1;
+  // Adds bytes the builder keeps alive itself.
+  size_t AddOwnedBuffer(std::string bytes) {
+    owned_.push_back(std::move(bytes));
+    return AddBuffer(owned_.back());
   }
 
   template <typename T>
   size_t AddArray(const std::vector<T>& values) {
     std::string scratch;
-    return AddBuffer(LittleEndianBytes(values, &scratch));
+    std::string_view bytes = LittleEndianBytes(values, &scratch);
+    if (bytes.data() == scratch.data()) return AddOwnedBuffer(std::move(scratch));
+    return AddBuffer(bytes);
   }
 
-  // Appends the footer (with the buffer list added) and the trailer; returns
-  // the file.
+  // Compresses the buffers, appends the footer (with the buffer list added)
+  // and the trailer; returns the file.
   std::string Finish(Json footer) {
-    footer["buffers"] = std::move(buffers_);
+    std::vector<std::string> compressed(pending_.size());
+    std::vector<std::string> digests(pending_.size());
+    ThreadPool::Default().ParallelFor(pending_.size(), [&](size_t i) {
+      std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
+      if (!cctx) ThrowInternal(name_ + ": cannot create a zstd context");
+      std::string_view bytes = pending_[i];
+      std::string& out = compressed[i];
+      out.resize(ZSTD_compressBound(bytes.size()));
+      size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), bytes.data(),
+                                   bytes.size(), level_);
+      if (ZSTD_isError(n)) {
+        ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(n));
+      }
+      out.resize(n);
+      digests[i] = Sha256Hex(out);
+    });
+    std::string file;
+    size_t total = kHeaderSize;
+    for (const std::string& c : compressed) total += c.size();
+    file.reserve(total + 4096 + 64 * pending_.size());
+    file.append(MagicView());
+    PutU16(&file, kColumnarFormatMajor);
+    PutU16(&file, kColumnarFormatMinor);
+    Json buffers = Json::array();
+    for (size_t i = 0; i < compressed.size(); ++i) {
+      buffers.push_back(Json{{"offset", uint64_t{file.size()}},
+                             {"length", uint64_t{compressed[i].size()}},
+                             {"size", uint64_t{pending_[i].size()}},
+                             {"sha256", std::move(digests[i])}});
+      file.append(compressed[i]);
+      std::string().swap(compressed[i]);
+    }
+    footer["buffers"] = std::move(buffers);
     std::string text;
     try {
       text = footer.dump();
     } catch (const Json::type_error& e) {
       // The only text from the user in the footer is the column names.
-      ThrowInvalidArgument(path_.string() + ": a column name is not valid UTF-8: " + e.what());
+      ThrowInvalidArgument(name_ + ": a column name is not valid UTF-8: " + e.what());
     }
-    std::string digest = EnvelopeDigest(std::string_view(out_).substr(0, kHeaderSize), text);
-    out_.append(text);
-    PutU64(&out_, text.size());
-    out_.append(digest);
-    out_.append(MagicView());
-    return std::move(out_);
+    std::string digest = EnvelopeDigest(std::string_view(file).substr(0, kHeaderSize), text);
+    file.append(text);
+    PutU64(&file, text.size());
+    file.append(digest);
+    file.append(MagicView());
+    return file;
   }
 
  private:
-  fs::path path_;
+  std::string name_;
   int level_;
-  std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx_;
-  std::string out_;
-  Json buffers_ = Json::array();
+  std::vector<std::string_view> pending_;
+  std::deque<std::string> owned_;  // A deque: adding does not move what is there.
 };
 
-// Offsets and text of a list of strings, as a string column stores them.
 void DictionaryBuffers(const std::vector<std::string>& dictionary, std::vector<uint64_t>* offsets,
                        std::string* chars) {
   offsets->reserve(dictionary.size() + 1);
@@ -282,6 +306,12 @@ Schema SchemaToRecord(const Table& table, const fs::path& path,
 
 void WriteColumnarFile(const Table& table, const fs::path& path,
                        const ColumnarWriteOptions& options) {
+  WriteFileAtomic(path, EncodeColumnarFile(table, path.string(), options));
+}
+
+std::string EncodeColumnarFile(const Table& table, std::string_view name,
+                               const ColumnarWriteOptions& options) {
+  const fs::path path(name);
   if (options.compression_level < ZSTD_minCLevel() ||
       options.compression_level > ZSTD_maxCLevel()) {
     ThrowInvalidArgument(path.string() + ": zstd compression level " +
@@ -293,7 +323,7 @@ void WriteColumnarFile(const Table& table, const fs::path& path,
   const size_t rows = table.num_rows();
   for (const Column& c : table.columns()) CheckColumnStorage(c, rows);
 
-  FileBuilder builder(path, options.compression_level);
+  FileBuilder builder(std::string(name), options.compression_level);
   Json footer = {{"rows", uint64_t{rows}},
                  {"codec", kCodec},
                  {"created_by", std::string("mloop ") + kVersion}};
@@ -332,8 +362,10 @@ void WriteColumnarFile(const Table& table, const fs::path& path,
         std::string chars;
         DictionaryBuffers(c.dictionary(), &offsets, &chars);
         entry["dictionary_size"] = uint64_t{c.dictionary().size()};
-        buffers[kDictionaryOffsets] = builder.AddArray(offsets);
-        buffers[kDictionaryChars] = builder.AddBuffer(chars);
+        std::string scratch;
+        std::string_view offset_bytes = LittleEndianBytes(offsets, &scratch);
+        buffers[kDictionaryOffsets] = builder.AddOwnedBuffer(std::string(offset_bytes));
+        buffers[kDictionaryChars] = builder.AddOwnedBuffer(std::move(chars));
         break;
       }
     }
@@ -341,7 +373,7 @@ void WriteColumnarFile(const Table& table, const fs::path& path,
     columns.push_back(std::move(entry));
   }
   footer["columns"] = std::move(columns);
-  WriteFileAtomic(path, builder.Finish(std::move(footer)));
+  return builder.Finish(std::move(footer));
 }
 
 namespace {

@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "table/schema.h"
@@ -88,6 +89,13 @@ struct ColumnarFileInfo {
 // data_loss when writing, fsync or rename fail; `path` is unchanged on failure.
 void WriteColumnarFile(const Table& table, const std::filesystem::path& path,
                        const ColumnarWriteOptions& options = {});
+
+// The bytes WriteColumnarFile would write, for a caller that stores them
+// elsewhere (the artifact store); `name` names the table in error messages.
+// Buffers are compressed in parallel on ThreadPool::Default(). Throws as
+// WriteColumnarFile, without the I/O errors.
+std::string EncodeColumnarFile(const Table& table, std::string_view name,
+                               const ColumnarWriteOptions& options = {});
 
 // Reads the table, with its line numbers, verifying the digest of every byte it
 // reads. Throws as described at the top of this file.
