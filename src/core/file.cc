@@ -115,13 +115,14 @@ void WriteFileAtomic(const fs::path& path, std::string_view data) {
   SyncDirectory(dir);
 }
 
-MappedFile::MappedFile(const fs::path& path) : path_(path) {
+MappedFile::MappedFile(const fs::path& path, bool populate) : path_(path) {
   struct stat st;
   int fd = OpenRegularFile(path, &st);
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {
     // MAP_POPULATE: readers touch every page anyway; faulting them in one go is faster.
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    void* p =
+        ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       std::string msg = ErrnoText();
       ::close(fd);
@@ -131,6 +132,18 @@ MappedFile::MappedFile(const fs::path& path) : path_(path) {
     data_ = static_cast<const char*>(p);
   }
   ::close(fd);
+}
+
+void MappedFile::Release(size_t offset, size_t length) const {
+  if (data_ == nullptr || offset >= size_) return;
+  length = std::min(length, size_ - offset);
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  auto begin = reinterpret_cast<uintptr_t>(data_) + offset;
+  auto end = begin + length;
+  begin = (begin + page - 1) / page * page;  // Whole pages only: round inwards.
+  end = end / page * page;
+  // A hint; if the kernel declines, the pages merely stay.
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -31,8 +31,10 @@ void SyncDirectory(const std::filesystem::path& dir);
 // threads is safe.
 class MappedFile {
  public:
-  // Throws as CheckReadableFile.
-  explicit MappedFile(const std::filesystem::path& path);
+  // Throws as CheckReadableFile. With `populate`, every page is read in at once (fastest
+  // when the whole file is read next); without, pages are read as they are touched, which
+  // with Release keeps only the part being worked on in memory.
+  explicit MappedFile(const std::filesystem::path& path, bool populate = true);
   ~MappedFile();
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -41,6 +43,11 @@ class MappedFile {
 
   std::string_view view() const { return {data_, size_}; }
   const std::filesystem::path& path() const { return path_; }
+
+  // Tells the kernel the whole pages inside [offset, offset + length) are not needed any
+  // more: they leave the process's memory, and are read from the file again if touched.
+  // The view stays valid. A hint: errors are ignored.
+  void Release(size_t offset, size_t length) const;
 
  private:
   std::filesystem::path path_;

@@ -186,15 +186,17 @@ class FileBuilder {
       std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
       if (!cctx) ThrowInternal(name_ + ": cannot create a zstd context");
       std::string_view bytes = pending_[i];
-      std::string& out = compressed[i];
-      out.resize(ZSTD_compressBound(bytes.size()));
-      size_t n = ZSTD_compressCCtx(cctx.get(), out.data(), out.size(), bytes.data(),
-                                   bytes.size(), level_);
+      // Compressed into a scratch buffer of the worst-case size, then copied out at its real
+      // size: sizing every buffer's output for the worst case at once would take as much
+      // memory as the table.
+      std::unique_ptr<char[]> scratch(new char[ZSTD_compressBound(bytes.size())]);
+      size_t n = ZSTD_compressCCtx(cctx.get(), scratch.get(), ZSTD_compressBound(bytes.size()),
+                                   bytes.data(), bytes.size(), level_);
       if (ZSTD_isError(n)) {
         ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(n));
       }
-      out.resize(n);
-      digests[i] = Sha256Hex(out);
+      compressed[i].assign(scratch.get(), n);
+      digests[i] = Sha256Hex(compressed[i]);
     });
     std::string file;
     size_t total = kHeaderSize;

@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "table/csv_sniffer.h"
+#include "table/table_ops.h"
 #include "table/internal/csv_tokenizer.h"
 #include "table/internal/input.h"
 #include "table/internal/null_matcher.h"
@@ -1156,7 +1158,123 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
   return result;
 }
 
+namespace {
+
+// Where the first `size` bytes of `data` can be cut after a record: just after the last '\n'
+// outside quotes, or 0 when there is none. `data` starts at a record's start, so a '\n' is
+// inside quotes exactly when an odd number of quotes precede it (a doubled quote counts two).
+size_t CutAfterLastRecord(std::string_view data, char quote) {
+  const char* begin = data.data();
+  const char* end = begin + data.size();
+  int64_t quotes = quote == '\0' ? 0 : internal::CountBytes(begin, end, '\n', quote).quotes;
+  while (end > begin) {
+    const auto* nl = static_cast<const char*>(::memrchr(begin, '\n', end - begin));
+    if (nl == nullptr) return 0;
+    if (quote != '\0') {
+      // Quotes after this '\n' are not before it.
+      quotes -= internal::CountBytes(nl, end, nl > begin ? nl[-1] : '\n', quote).quotes;
+    }
+    if (quotes % 2 == 0) return static_cast<size_t>(nl - begin) + 1;
+    end = nl;
+  }
+  return 0;
+}
+
+// True when `text` holds a line that is neither blank nor a comment.
+bool HasRecord(std::string_view text, char comment) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty() && !(comment != '\0' && line[0] == comment)) return true;
+    pos = nl + 1;
+  }
+  return false;
+}
+
+CsvReadResult ReadCsvInPieces(const std::filesystem::path& path, const CsvOptions& options) {
+  const std::string source = path.string();
+  // Not populated: pages are read as each piece is parsed, and released after it.
+  MappedFile file(path, /*populate=*/false);
+  const std::string_view data = file.view();
+  CsvReadResult result;
+  result.bytes = data.size();
+  std::vector<Table> tables;
+  CsvOptions rest = options;  // The options of every piece after the first.
+  size_t start = 0;           // Where the next piece starts.
+  int64_t lines_before = 0;   // Lines in the pieces parsed so far.
+  bool first = true;
+  char quote = options.quote.value_or('"');
+  size_t want = options.chunk_bytes;
+  while (start < data.size()) {
+    const bool at_end = data.size() - start <= want;
+    std::string_view window = data.substr(start, want);
+    size_t cut = at_end ? window.size() : CutAfterLastRecord(window, quote);
+    if (cut == 0) {
+      want *= 2;  // One record longer than a piece: take more.
+      continue;
+    }
+    std::string_view piece = window.substr(0, cut);
+    const char* after_skipped = SkipLines(piece, options.skip_lines);
+    if (first && !at_end &&
+        !HasRecord(std::string_view(after_skipped,
+                                    static_cast<size_t>(piece.data() + piece.size() - after_skipped)),
+                   options.comment)) {
+      want *= 2;  // The first piece settles the dialect: it needs a record to look at.
+      continue;
+    }
+    const int64_t piece_lines =
+        internal::CountBytes(piece.data(), piece.data() + piece.size(), '\n', '\0').newlines;
+    if (first || HasRecord(piece, rest.comment)) {
+      // (A later piece of only blank or comment lines has nothing to parse.)
+      CsvReadResult r = ReadCsvBuffer(piece, source, first ? options : rest);
+      if (first) {
+        result.dialect = r.dialect;
+        quote = r.dialect.quote;
+        rest.delimiter = r.dialect.delimiter;
+        rest.quote = r.dialect.quote;
+        rest.header = false;
+        rest.skip_initial_space = r.dialect.skip_initial_space;
+        rest.null_values = r.dialect.null_values;
+        rest.comment = r.dialect.comment;
+        rest.skip_lines = 0;
+        rest.names.clear();
+        for (const Column& c : r.table.columns()) rest.names.push_back(c.name());
+        rest.names_fix_width = true;
+      } else {
+        std::vector<int64_t> lines = r.table.line_numbers();
+        for (int64_t& l : lines) l += lines_before;
+        r.table.set_line_numbers(std::move(lines));
+      }
+      for (MalformedRow& m : r.malformed) {
+        if (!first) m.line += lines_before;
+        result.malformed.push_back(std::move(m));
+      }
+      tables.push_back(std::move(r.table));
+      first = false;
+    }
+    lines_before += piece_lines;
+    file.Release(start, cut);
+    start += cut;
+    want = options.chunk_bytes;
+  }
+  // Lines as ReadCsvBuffer counts them: a last line without its line end counts too.
+  result.lines = static_cast<uint64_t>(lines_before) + (data.back() == '\n' ? 0 : 1);
+  result.table = ConcatTables(std::move(tables));
+  return result;
+}
+
+}  // namespace
+
 CsvReadResult ReadCsv(const std::filesystem::path& path, const CsvOptions& options) {
+  CheckReadableFile(path);
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (!ec && options.chunk_bytes > 0 && size > options.chunk_bytes) {
+    return ReadCsvInPieces(path, options);
+  }
   MappedFile file(path);
   return ReadCsvBuffer(file.view(), path.string(), options);
 }

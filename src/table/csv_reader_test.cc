@@ -277,3 +277,87 @@ TEST(CsvReaderTest, ReadsFromFile) {
 
 }  // namespace
 }  // namespace mloop::table
+
+namespace mloop::table {
+namespace {
+
+// Reads `text` from a file whole, and in pieces of every size from 7 bytes up, and checks
+// the pieces give the same table, line numbers and malformed rows.
+void ExpectPiecesReadAsWhole(const std::string& text, CsvOptions options = {}) {
+  test::TempDir dir;
+  std::filesystem::path path = dir.path() / "data.csv";
+  test::WriteBytes(path, text);
+  options.chunk_bytes = 0;
+  CsvReadResult whole = ReadCsv(path, options);
+  for (size_t chunk : {size_t{7}, size_t{16}, size_t{33}, size_t{64}, size_t{100}}) {
+    SCOPED_TRACE("chunk_bytes " + std::to_string(chunk));
+    options.chunk_bytes = chunk;
+    CsvReadResult pieces = ReadCsv(path, options);
+    ASSERT_EQ(pieces.table.num_rows(), whole.table.num_rows());
+    ASSERT_EQ(pieces.table.num_columns(), whole.table.num_columns());
+    EXPECT_EQ(pieces.table.line_numbers(), whole.table.line_numbers());
+    EXPECT_EQ(pieces.lines, whole.lines);
+    EXPECT_EQ(pieces.bytes, whole.bytes);
+    for (size_t c = 0; c < whole.table.num_columns(); ++c) {
+      EXPECT_EQ(pieces.table.column(c).name(), whole.table.column(c).name());
+      for (size_t r = 0; r < whole.table.num_rows(); ++r) {
+        EXPECT_EQ(pieces.table.column(c).IsNull(r), whole.table.column(c).IsNull(r));
+        if (whole.table.column(c).IsValid(r)) {
+          EXPECT_EQ(Cell(pieces.table, c, r), Cell(whole.table, c, r)) << "row " << r;
+        }
+      }
+    }
+    ASSERT_EQ(pieces.malformed.size(), whole.malformed.size());
+    for (size_t i = 0; i < whole.malformed.size(); ++i) {
+      EXPECT_EQ(pieces.malformed[i].line, whole.malformed[i].line);
+      EXPECT_EQ(pieces.malformed[i].text, whole.malformed[i].text);
+    }
+  }
+}
+
+TEST(CsvReaderPiecesTest, PiecesGiveTheSameTableAsTheWholeFile) {
+  std::string text = "id,name,score,note\n";
+  for (int i = 0; i < 60; ++i) {
+    text += std::to_string(i) + ",name" + std::to_string(i % 7) + "," + std::to_string(i * 0.5) +
+            ",\"quoted, with comma\"\n";
+    if (i % 13 == 5) text += "\"a record\nwith a newline\",x,1,\"and \"\"doubled\"\" quotes\"\n";
+    if (i % 17 == 3) text += "too,few\n";
+    if (i % 19 == 4) text += "\n# not a comment without comment set\n";
+  }
+  ExpectPiecesReadAsWhole(text);
+  ExpectPiecesReadAsWhole(text + "99,last,1.5,no line end");
+}
+
+TEST(CsvReaderPiecesTest, SkippedLinesHeaderAndNamesOnlyApplyToTheFirstPiece) {
+  std::string text = "|a comment line\n";
+  for (int i = 0; i < 40; ++i) text += std::to_string(i) + ", x" + std::to_string(i) + ", ?\n";
+  CsvOptions o;
+  o.header = false;
+  o.names = {"n", "s", "maybe"};
+  o.comment = '|';
+  ExpectPiecesReadAsWhole(text, o);
+}
+
+TEST(CsvReaderPiecesTest, ATypeThatWidensInALaterPieceWidensTheColumn) {
+  test::TempDir dir;
+  std::string text = "v\n";
+  for (int i = 0; i < 50; ++i) text += std::to_string(i) + "\n";
+  text += "2.5\n";
+  std::filesystem::path path = dir.path() / "w.csv";
+  test::WriteBytes(path, text);
+  CsvOptions o;
+  o.chunk_bytes = 32;
+  CsvReadResult r = ReadCsv(path, o);
+  ASSERT_EQ(r.table.num_rows(), 51u);
+  EXPECT_EQ(r.table.column(0).type(), DataType::kFloat64);
+  EXPECT_DOUBLE_EQ(r.table.column(0).DoubleAt(50), 2.5);
+  EXPECT_EQ(r.table.line_numbers().back(), 52);
+}
+
+TEST(CsvReaderPiecesTest, ARecordLongerThanAPieceIsReadWhole) {
+  std::string text = "a,b\n1,\"" + std::string(500, 'x') + "\n" + std::string(300, 'y') + "\"\n2,z\n";
+  ExpectPiecesReadAsWhole(text);
+}
+
+}  // namespace
+}  // namespace mloop::table

@@ -321,7 +321,8 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
   // 3. The sample with the final dialect.
   TokenizerDialect final_d{dialect.delimiter, dialect.quote, dialect.skip_initial_space};
   SampleRecords s = Tokenize(sample, final_d, options.comment, options.sample_lines);
-  const size_t width = s.modal_fields;
+  const size_t width =
+      options.names_fix_width && !options.names.empty() ? options.names.size() : s.modal_fields;
   const internal::NullMatcher nulls(dialect.null_values);
   const char* data_end = data.data() + data.size();
   // Columns are independent: guess them in groups, a group per thread (unless the caller
