@@ -32,7 +32,9 @@ void PrintReportSummary(const Json& report, size_t show) {
               static_cast<long long>(report.value("rows_quarantined", int64_t{0})));
   size_t passed = 0, not_evaluated = 0;
   std::vector<const Json*> failing;
-  for (const Json& c : report.value("checks", Json::array())) {
+  const Json empty = Json::array();
+  const Json& checks = report.contains("checks") ? report["checks"] : empty;
+  for (const Json& c : checks) {
     const Json& p = c["passed"];
     if (p.is_null()) {
       ++not_evaluated;
@@ -73,7 +75,7 @@ void PrintReportSummary(const Json& report, size_t show) {
       }
     }
   }
-  const Json quarantine = report.value("quarantine", Json::array());
+  const Json& quarantine = report.contains("quarantine") ? report["quarantine"] : empty;
   if (!quarantine.empty()) {
     std::printf("  quarantined rows:\n");
     for (size_t i = 0; i < quarantine.size() && i < show; ++i) {

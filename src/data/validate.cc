@@ -274,10 +274,15 @@ struct ColumnStats {
   double std = NAN;  // Sample standard deviation.
 };
 
-ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_distinct) {
+// Measures the rows not marked in `quarantined` (one byte per row; 1: set aside).
+ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_distinct,
+                          const std::vector<uint8_t>& quarantined) {
   ColumnStats s;
-  s.rows = static_cast<int64_t>(column.size());
-  s.nulls = static_cast<int64_t>(column.null_count());
+  for (size_t r = 0; r < column.size(); ++r) {
+    if (quarantined[r]) continue;
+    ++s.rows;
+    s.nulls += column.IsNull(r);
+  }
   const bool numeric = IsNumberLike(column.type()) || column.type() == DataType::kBool;
   if (need_values && numeric) {
     s.values.reserve(column.size());
@@ -285,7 +290,7 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
     int64_t n = 0;
     double lo = INFINITY, hi = -INFINITY;
     for (size_t r = 0; r < column.size(); ++r) {
-      if (column.IsNull(r)) continue;
+      if (column.IsNull(r) || quarantined[r]) continue;
       double v = column.NumberAt(r);
       s.values.push_back(v);
       ++n;
@@ -306,14 +311,14 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
     if (column.type() == DataType::kCategory) {
       std::vector<bool> used(column.dictionary().size(), false);
       for (size_t r = 0; r < column.size(); ++r) {
-        if (column.IsValid(r)) used[static_cast<size_t>(column.CodeAt(r))] = true;
+        if (column.IsValid(r) && !quarantined[r]) used[static_cast<size_t>(column.CodeAt(r))] = true;
       }
       s.distinct = std::count(used.begin(), used.end(), true);
     } else {
       std::unordered_set<std::string> seen;
       std::string scratch;
       for (size_t r = 0; r < column.size(); ++r) {
-        if (column.IsValid(r)) seen.emplace(CellText(column, r, &scratch));
+        if (column.IsValid(r) && !quarantined[r]) seen.emplace(CellText(column, r, &scratch));
       }
       s.distinct = static_cast<int64_t>(seen.size());
     }
@@ -561,7 +566,10 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
   report.rows_quarantined = static_cast<int64_t>(report.quarantine.size());
   report.rows_clean = report.rows_in - report.rows_quarantined;
 
-  // Table-level expectations.
+  // Table-level expectations, measured on the rows that stay (the version to be), so a row
+  // already set aside does not count against the batch a second time.
+  std::vector<uint8_t> quarantined(rows, 0);
+  for (const auto& [row, why] : reasons) quarantined[row] = 1;
   const TableExpectations& te = contract.table;
   if (te.row_count) {
     CheckResult r = RangeCheck("row_count", "", *te.row_count, static_cast<double>(report.rows_in));
@@ -601,6 +609,7 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
       int64_t duplicates = 0;
       std::string key, scratch;
       for (size_t row = 0; row < rows; ++row) {
+        if (quarantined[row]) continue;
         key.clear();
         for (const Column* c : cols) {
           if (c->IsNull(row)) {
@@ -628,7 +637,7 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
       continue;
     }
     bool need_values = ce.mean || ce.std || ce.min || ce.max || !ce.quantiles.empty();
-    ColumnStats s = MeasureColumn(*column, need_values, ce.distinct.has_value());
+    ColumnStats s = MeasureColumn(*column, need_values, ce.distinct.has_value(), quarantined);
     auto add = [&](const char* check, const std::optional<RangeExpectation>& range,
                    double observed) {
       if (range) report.checks.push_back(RangeCheck(check, ce.column, *range, observed));
@@ -751,11 +760,8 @@ Json ValidationReport::ToJson() const {
       j["reasons"].push_back(
           {{"check", r.check}, {"column", nullable_text(r.column)}, {"detail", r.detail}});
     }
-    if (q.text) {
-      j["text"] = *q.text;
-    } else {
-      j["values"] = q.values;
-    }
+    if (q.text) j["text"] = *q.text;
+    if (q.row >= 0) j["values"] = q.values;
     doc["quarantine"].push_back(std::move(j));
   }
   return doc;

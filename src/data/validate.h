@@ -17,8 +17,9 @@
 // (its rows are set aside), so a batch is rejected by row-level problems only through an
 // explicit `mostly` or the table's `quarantine_share` (contract.h, CheckOptions).
 //
-// Table expectations are measured on the parsed rows (before quarantine), except
-// quarantine_share (rows_quarantined / rows_in) and row_count (rows_in). The `distribution`
+// Table expectations are measured on the rows that stay (parsed and not quarantined: the
+// version to be), except quarantine_share (rows_quarantined / rows_in) and row_count
+// (rows_in). The `distribution`
 // expectation needs stored dataset versions: Validate reports it as not evaluated (passed:
 // null), and EvaluateDistribution fills it in where a reference profile is at hand (ingest).
 //
@@ -103,7 +104,8 @@ struct ValidationReport {
   // {source, contract: {source, digest}, status, rows_in, rows_clean, rows_quarantined,
   //  checks: [{check, column, rule?, level, severity, mostly?, passed, element_count,
   //            unexpected_count, unexpected_percent, sample, observed_value, expectation}],
-  //  quarantine: [{source, line, reasons: [{check, column, detail}], text | values}]}.
+  //  quarantine: [{source, line, reasons: [{check, column, detail}], text?, values?}]}: text
+  //  when known (malformed rows; ingest adds it for parsed rows), values for parsed rows.
   // `column` is null when empty.
   Json ToJson() const;
 };

@@ -222,21 +222,49 @@ class Validate(Tmp):
             self.assertEqual(doc["rows_in"], rows)
             self.assertEqual(doc["rows_clean"] + doc["rows_quarantined"], doc["rows_in"])
 
-    def test_a_bad_batch_is_rejected_with_exit_3(self):
+    def adult_lines(self, bad_ages):
+        """The first 2000 lines of adult.data (enough for the contract's row count and
+        distinct educations) with age 390 on the given 0-based lines, and a malformed record
+        on line 21."""
         with open(os.path.join(DATASETS, "adult", "adult.data"), "rb") as f:
-            lines = f.read().split(b"\n")[:200]
-        lines[10] = lines[10].replace(b"39,", b"390,", 1) if lines[10].startswith(b"39,") \
-            else b"390" + lines[10][lines[10].index(b","):]
-        lines[20] = b"1, 2, 3\n"[:-1]
-        path = self.write("bad.csv", b"\n".join(lines) + b"\n")
+            lines = f.read().split(b"\n")[:2000]
+        for i in bad_ages:
+            lines[i] = b"390" + lines[i][lines[i].index(b","):]
+        lines[20] = b"1, 2, 3"
+        return b"\n".join(lines) + b"\n"
+
+    def test_bad_rows_are_quarantined_and_the_batch_accepted(self):
+        path = self.write("bad.csv", self.adult_lines([10]))
+        r = run("validate", path, "--contract", self.CONTRACT, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["status"], "accepted")
+        self.assertEqual(doc["rows_in"], doc["rows_clean"] + doc["rows_quarantined"])
+        self.assertEqual(sorted(q["line"] for q in doc["quarantine"]), [11, 21])
+        age = [c for c in doc["checks"] if (c["check"], c["column"]) == ("max", "age")][0]
+        self.assertEqual(age["unexpected_count"], 1)
+        self.assertEqual(age["sample"], ["390"])
+        # The human summary names the failing check.
+        human = run("validate", path, "--contract", self.CONTRACT)
+        self.assertEqual(human.returncode, 0, human.stderr)
+        self.assertIn(b"max age", human.stdout)
+
+    def test_a_bad_batch_is_rejected_with_exit_3(self):
+        # 31 of 2000 rows quarantined is more than the contract's quarantine_share of 1%.
+        bad = [10] + list(range(100, 2000, 64))
+        path = self.write("bad.csv", self.adult_lines(bad))
         r = run("validate", path, "--contract", self.CONTRACT, "--json")
         self.assertEqual(r.returncode, 3, r.stderr)
         doc = json.loads(r.stdout)
         self.assertEqual(doc["status"], "rejected")
         self.assertEqual(doc["rows_in"], doc["rows_clean"] + doc["rows_quarantined"])
-        self.assertEqual(sorted(q["line"] for q in doc["quarantine"]), [11, 21])
+        self.assertEqual(sorted(q["line"] for q in doc["quarantine"]),
+                         sorted([21] + [i + 1 for i in bad]))
         failed = {(c["check"], c["column"]) for c in doc["checks"] if c["passed"] is False}
-        self.assertIn(("max", "age"), failed)
+        self.assertIn(("quarantine_share", None), failed)
+        human = run("validate", path, "--contract", self.CONTRACT)
+        self.assertEqual(human.returncode, 3, human.stderr)
+        self.assertIn(b"rejected", human.stdout)
 
     def test_missing_contract_is_an_error(self):
         r = run("validate", os.path.join(DATASETS, "adult", "adult.data"), "--contract",
