@@ -69,11 +69,40 @@ Json ProfileSummary(const Json& profile) {
   return out;
 }
 
+// A dataset's ingestions, accepted and rejected, oldest first.
+Json History(const std::vector<data::IngestionRecord>& ingestions) {
+  Json out = Json::array();
+  for (const auto& i : ingestions) {
+    out.push_back({{"ingestion", i.id},
+                   {"status", i.status},
+                   {"version", i.version ? Json(*i.version) : Json()},
+                   {"rows_in", i.rows_in},
+                   {"rows_quarantined", i.rows_quarantined},
+                   {"started_at", i.started_at}});
+  }
+  return out;
+}
+
 int RunShow(const GlobalOptions& global, const std::string& ref_text, const std::string& html) {
   store::Workspace ws = store::Workspace::Open(global.WorkspaceDir());
   data::DatasetCatalog catalog(ws.metadata());
   data::DatasetRef ref = data::ParseDatasetRef(ref_text);
   auto ingestions = catalog.Ingestions(ref.name);
+  if (!ref.version && catalog.Versions(ref.name).empty()) {
+    // Every ingestion was rejected: there is no version to show, only the history.
+    if (global.json) {
+      PrintJson({{"dataset", ref.name}, {"version", nullptr}, {"history", History(ingestions)}});
+      return kExitOk;
+    }
+    std::printf("%s: no version yet; every ingestion was rejected\nhistory:\n",
+                ref.name.c_str());
+    for (const auto& i : ingestions) {
+      std::printf("  %s  %-8s ingestion %s  rows %lld, quarantined %lld\n",
+                  i.started_at.c_str(), i.status.c_str(), i.id.c_str(),
+                  static_cast<long long>(i.rows_in), static_cast<long long>(i.rows_quarantined));
+    }
+    return kExitOk;
+  }
   data::DatasetVersion v = catalog.Resolve(ref);
   data::IngestionRecord ingestion;
   Json report, profile;
@@ -93,15 +122,7 @@ int RunShow(const GlobalOptions& global, const std::string& ref_text, const std:
     out["ingestion"] = v.ingestion_id ? ingestion.ToJson() : Json();
     out["report"] = report;
     out["profile"] = profile;
-    out["history"] = Json::array();
-    for (const auto& i : ingestions) {
-      out["history"].push_back({{"ingestion", i.id},
-                                {"status", i.status},
-                                {"version", i.version ? Json(*i.version) : Json()},
-                                {"rows_in", i.rows_in},
-                                {"rows_quarantined", i.rows_quarantined},
-                                {"started_at", i.started_at}});
-    }
+    out["history"] = History(ingestions);
     PrintJson(out);
     return kExitOk;
   }
@@ -134,8 +155,9 @@ int RunShow(const GlobalOptions& global, const std::string& ref_text, const std:
   if (!report.is_null()) PrintReportSummary(report, 0);
   std::printf("history:\n");
   for (const auto& i : ingestions) {
-    std::printf("  %s  %-8s %-8s rows %lld, quarantined %lld\n", i.started_at.c_str(),
-                i.status.c_str(), i.version ? ("@" + std::to_string(*i.version)).c_str() : "-",
+    std::printf("  %s  %-8s %-6s ingestion %s  rows %lld, quarantined %lld\n",
+                i.started_at.c_str(), i.status.c_str(),
+                i.version ? ("@" + std::to_string(*i.version)).c_str() : "-", i.id.c_str(),
                 static_cast<long long>(i.rows_in), static_cast<long long>(i.rows_quarantined));
   }
   if (!html.empty()) std::printf("HTML report written to %s\n", html.c_str());
