@@ -19,4 +19,13 @@ function(mloop_test)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "unit;${ARG_LABELS}")
+  mloop_sanitizer_environment(${ARG_NAME})
+endfunction()
+
+# In the sanitizer build, points LeakSanitizer at cmake/lsan.supp for test NAME.
+function(mloop_sanitizer_environment NAME)
+  if(MLOOP_SANITIZE)
+    set_property(TEST ${NAME} APPEND PROPERTY ENVIRONMENT
+                 "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/cmake/lsan.supp")
+  endif()
 endfunction()

@@ -145,7 +145,11 @@ int RunShow(const GlobalOptions& global, const std::string& ref_text, const std:
       if (c.contains("mean")) stats += ", mean " + c["mean"].dump();
       if (c.contains("min")) stats += ", min " + c["min"].dump();
       if (c.contains("max")) stats += ", max " + c["max"].dump();
-      if (c.contains("distinct")) stats += ", distinct ~" + c["distinct"].dump();
+      if (c.contains("distinct_approx")) stats += ", distinct ~" + c["distinct_approx"].dump();
+      if (c.contains("top_k") && c["top_k"].is_array() && !c["top_k"].empty()) {
+        const Json& top = c["top_k"][0];
+        if (top.contains("value")) stats += ", top " + top["value"].dump();
+      }
     }
     std::printf("  %-24s %-10s %-10s %-9s %s\n", f.name.c_str(),
                 std::string(table::DataTypeName(f.type)).c_str(),

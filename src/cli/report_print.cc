@@ -56,7 +56,11 @@ void PrintReportSummary(const Json& report, size_t show) {
     std::string what = check;
     if (!Text(*c, "column").empty()) what += " " + Text(*c, "column");
     if (!Text(*c, "rule").empty()) what += " " + Text(*c, "rule");
-    std::string verdict = !(*c)["passed"].get<bool>() ? "FAILED" : "passed (mostly)";
+    // A passing check with failures: an error check set its rows aside; a warn check (or an
+    // error check with mostly) passed within its tolerance.
+    std::string verdict = !(*c)["passed"].get<bool>()       ? "FAILED"
+                          : Text(*c, "severity") == "error" ? "rows quarantined"
+                                                            : "passed (mostly)";
     std::printf("  %-5s %s: %s, expected %s", Text(*c, "severity").c_str(), what.c_str(),
                 verdict.c_str(), Text(*c, "expectation").c_str());
     if (Text(*c, "level") == "table") {
