@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <set>
 #include <utility>
 
@@ -89,16 +90,6 @@ struct ReadSource {
   std::vector<table::MalformedRow> malformed;
   char quote = '"';  // For cutting raw records out of the file again; '\0': none.
 };
-
-// The lineage facts of one source file: path, size and SHA-256 (read in pieces, so the file
-// is never in memory whole).
-SourceRecord HashSource(const fs::path& path) {
-  SourceRecord r;
-  r.path = path.string();
-  r.bytes = static_cast<int64_t>(fs::file_size(path));
-  r.sha256 = Sha256FileHex(path);
-  return r;
-}
 
 // Reads one source. Large CSV files are read in pieces (CsvOptions::chunk_bytes).
 ReadSource ReadOne(const SourceRecord& record, const std::optional<Contract>& contract) {
@@ -367,11 +358,26 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
   store::ArtifactStore& artifacts = workspace.artifacts();
 
   PhaseTimer timer;
+  // The digests name the batch (and find a byte-identical earlier one); they are computed on
+  // a thread of their own while the sources are read, which is most of the work.
   std::vector<SourceRecord> source_records(paths.size());
-  ThreadPool::Default().ParallelFor(paths.size(),
-                                    [&](size_t i) { source_records[i] = HashSource(paths[i]); });
+  for (size_t i = 0; i < paths.size(); ++i) {
+    source_records[i].path = paths[i].string();
+    source_records[i].bytes = static_cast<int64_t>(fs::file_size(paths[i]));
+  }
+  std::future<void> hashing = std::async(std::launch::async, [&source_records] {
+    for (SourceRecord& r : source_records) r.sha256 = Sha256FileHex(r.path);
+  });
+  std::vector<ReadSource> read;
+  read.reserve(paths.size());
+  for (const SourceRecord& r : source_records) read.push_back(ReadOne(r, contract));
+  hashing.get();
+  for (size_t i = 0; i < read.size(); ++i) {
+    read[i].record.sha256 = source_records[i].sha256;
+    source_records[i] = read[i].record;
+  }
   const std::string key = IngestKey(source_records, contract);
-  timer.Done("hash sources");
+  timer.Done("read and hash");
 
   // A byte-identical batch with the same contract: answer with the version it made.
   if (auto existing = catalog.FindByIngestKey(request.dataset, key)) {
@@ -385,12 +391,6 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
     result.reused = true;
     return result;
   }
-
-  std::vector<ReadSource> read;
-  read.reserve(paths.size());
-  for (const SourceRecord& r : source_records) read.push_back(ReadOne(r, contract));
-  for (size_t i = 0; i < read.size(); ++i) source_records[i] = read[i].record;
-  timer.Done("read");
 
   // One table for the batch; `sources` tells Validate which rows came from which file.
   std::vector<BatchSource> batch_sources;

@@ -71,7 +71,7 @@ struct CsvOptions {
   // piece of text at a time besides the parsed columns. The first piece settles the dialect
   // and the column names; each piece infers its own types. 0: always the whole file at once.
   // ReadCsvBuffer ignores it.
-  size_t chunk_bytes = size_t{16} << 20;
+  size_t chunk_bytes = size_t{32} << 20;
   // With `names` given: the file has exactly that many columns, and records with another count
   // are malformed, whatever most records of the sample have. ReadCsv sets it for the pieces
   // after the first, which settled the width. Off: a count of names that differs from the
