@@ -51,6 +51,7 @@ void AddContractCommand(CLI::App& app, const GlobalOptions& global, CommandRunne
 void AddValidateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddIngestCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddRunsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 
 }  // namespace mloop::cli
 

@@ -43,6 +43,7 @@ int Main(int argc, char** argv) {
   AddValidateCommand(app, global, &run);
   AddIngestCommand(app, global, &run);
   AddDatasetsCommand(app, global, &run);
+  AddRunsCommand(app, global, &run);
 
   try {
     app.parse(argc, argv);

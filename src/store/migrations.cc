@@ -87,6 +87,89 @@ std::span<const Migration> Migrations() {
               "REFERENCES dataset_versions(dataset, version))",
           },
       },
+      {
+          3,
+          "tracking",
+          {
+              // MLflow's data model, so the MLflow-compatible server maps onto it directly.
+              // Times are milliseconds since the epoch, as MLflow's.
+              "CREATE TABLE experiments ("
+              "experiment_id BIGINT PRIMARY KEY, "
+              "name TEXT NOT NULL UNIQUE, "
+              "artifact_location TEXT NOT NULL, "
+              "lifecycle_stage TEXT NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')), "
+              "creation_time BIGINT NOT NULL, "
+              "last_update_time BIGINT NOT NULL)",
+              "CREATE TABLE experiment_tags ("
+              "experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id), "
+              "key TEXT NOT NULL, "
+              "value TEXT NOT NULL, "
+              "PRIMARY KEY (experiment_id, key))",
+              // run_id: 32 hex characters. parent_run_id: the run a child run (a search trial)
+              // belongs to.
+              "CREATE TABLE runs ("
+              "run_id TEXT PRIMARY KEY, "
+              "experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id), "
+              "run_name TEXT NOT NULL, "
+              "user_id TEXT NOT NULL, "
+              "status TEXT NOT NULL "
+              "CHECK (status IN ('RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED')), "
+              "start_time BIGINT NOT NULL, "
+              "end_time BIGINT, "
+              "lifecycle_stage TEXT NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')), "
+              "artifact_uri TEXT NOT NULL, "
+              "parent_run_id TEXT REFERENCES runs(run_id))",
+              "CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time)",
+              // Params are written once (MLflow: logging another value is an error).
+              "CREATE TABLE params ("
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "key TEXT NOT NULL, "
+              "value TEXT NOT NULL, "
+              "PRIMARY KEY (run_id, key))",
+              "CREATE TABLE tags ("
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "key TEXT NOT NULL, "
+              "value TEXT NOT NULL, "
+              "PRIMARY KEY (run_id, key))",
+              // Every logged value of a metric, in logging order (seq). NaN is stored as
+              // is_nan = 1 with a null value, as SQL has no NaN everywhere.
+              "CREATE TABLE metrics ("
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "key TEXT NOT NULL, "
+              "seq BIGINT NOT NULL, "
+              "value DOUBLE PRECISION, "
+              "is_nan BIGINT NOT NULL, "
+              "timestamp BIGINT NOT NULL, "
+              "step BIGINT NOT NULL, "
+              "PRIMARY KEY (run_id, key, seq))",
+              // A metric's latest value (MLflow: the largest step, then timestamp, then
+              // value), kept in the same transaction as the history.
+              "CREATE TABLE latest_metrics ("
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "key TEXT NOT NULL, "
+              "value DOUBLE PRECISION, "
+              "is_nan BIGINT NOT NULL, "
+              "timestamp BIGINT NOT NULL, "
+              "step BIGINT NOT NULL, "
+              "PRIMARY KEY (run_id, key))",
+              // The dataset versions a run read, and for what ("training", "validation").
+              "CREATE TABLE run_inputs ("
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "dataset TEXT NOT NULL, "
+              "version BIGINT NOT NULL, "
+              "context TEXT NOT NULL, "
+              "PRIMARY KEY (run_id, dataset, version, context), "
+              "FOREIGN KEY (dataset, version) REFERENCES dataset_versions(dataset, version))",
+              // The run's files: a path in the run's artifact tree and the content-addressed
+              // artifact holding its bytes.
+              "CREATE TABLE run_artifacts ("
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "path TEXT NOT NULL, "
+              "digest TEXT NOT NULL, "
+              "size BIGINT NOT NULL, "
+              "PRIMARY KEY (run_id, path))",
+          },
+      },
   };
   return *kMigrations;
 }
