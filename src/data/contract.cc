@@ -6,6 +6,7 @@
 
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/json_reader.h"
 
 namespace mloop::data {
 
@@ -31,117 +32,10 @@ table::CsvOptions Contract::ReadOptions() const {
 namespace {
 
 // Walks the document with the key path of each value, and throws the one kind of error.
-class Parser {
+class Parser : public JsonReader {
  public:
-  explicit Parser(std::string_view source) : source_(source) {}
+  explicit Parser(std::string_view source) : JsonReader(source) {}
 
-  [[noreturn]] void Fail(const std::string& path, const std::string& message) const {
-    ThrowInvalidArgument(source_ + ": " + path + ": " + message);
-  }
-
-  static std::string TypeOf(const Json& v) {
-    if (v.is_number()) return "number";
-    if (v.is_boolean()) return "boolean";
-    if (v.is_object()) return "mapping";
-    if (v.is_array()) return "list";
-    return v.type_name();  // "string", "null"
-  }
-
-  [[noreturn]] void WrongType(const std::string& path, const std::string& expected,
-                              const Json& v) const {
-    Fail(path, "expected " + expected + ", got " + TypeOf(v));
-  }
-
-  void ExpectObject(const std::string& path, const Json& v) const {
-    if (!v.is_object()) WrongType(path, "a mapping", v);
-  }
-
-  // Every key of `obj` must be one of `keys`.
-  void CheckKeys(const std::string& path, const Json& obj,
-                 std::initializer_list<std::string_view> keys) const {
-    ExpectObject(path, obj);
-    for (const auto& [key, value] : obj.items()) {
-      bool known = false;
-      for (std::string_view k : keys) known = known || k == key;
-      if (known) continue;
-      std::string list;
-      for (std::string_view k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-      Fail(Join(path, key), "unknown key (expected one of: " + list + ")");
-    }
-  }
-
-  static std::string Join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-  }
-  static std::string Index(const std::string& path, size_t i) {
-    return path + "[" + std::to_string(i) + "]";
-  }
-
-  double Number(const std::string& path, const Json& v) const {
-    if (!v.is_number()) WrongType(path, "a number", v);
-    double d = v.get<double>();
-    if (std::isnan(d)) Fail(path, "expected a number, got NaN");
-    return d;
-  }
-  double Share(const std::string& path, const Json& v) const {
-    double d = Number(path, v);
-    if (d < 0 || d > 1) Fail(path, "expected a share between 0 and 1, got " + v.dump());
-    return d;
-  }
-  int64_t Integer(const std::string& path, const Json& v) const {
-    if (!v.is_number_integer()) WrongType(path, "an integer", v);
-    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX}) {
-      Fail(path, "integer out of range");
-    }
-    return v.get<int64_t>();
-  }
-  int64_t NonNegative(const std::string& path, const Json& v) const {
-    int64_t i = Integer(path, v);
-    if (i < 0) Fail(path, "expected an integer >= 0, got " + std::to_string(i));
-    return i;
-  }
-  bool Bool(const std::string& path, const Json& v) const {
-    if (!v.is_boolean()) WrongType(path, "true or false", v);
-    return v.get<bool>();
-  }
-  std::string String(const std::string& path, const Json& v) const {
-    if (!v.is_string()) WrongType(path, "a string", v);
-    return v.get<std::string>();
-  }
-  std::string Name(const std::string& path, const Json& v) const {
-    std::string s = String(path, v);
-    if (s.empty()) Fail(path, "expected a non-empty name");
-    return s;
-  }
-  // One character; "" means '\0' when `empty_ok`.
-  char Char(const std::string& path, const Json& v, bool empty_ok) const {
-    std::string s = String(path, v);
-    if (s.empty() && empty_ok) return '\0';
-    if (s.size() != 1) {
-      Fail(path, std::string("expected one character") + (empty_ok ? " or \"\"" : "") + ", got \"" +
-                     s + "\"");
-    }
-    return s[0];
-  }
-  std::vector<std::string> Strings(const std::string& path, const Json& v) const {
-    if (!v.is_array()) WrongType(path, "a list of strings", v);
-    std::vector<std::string> out;
-    for (size_t i = 0; i < v.size(); ++i) out.push_back(String(Index(path, i), v[i]));
-    return out;
-  }
-  // A list of distinct, non-empty column names.
-  std::vector<std::string> Names(const std::string& path, const Json& v) const {
-    if (!v.is_array()) WrongType(path, "a list of column names", v);
-    std::vector<std::string> out;
-    std::set<std::string> seen;
-    for (size_t i = 0; i < v.size(); ++i) {
-      out.push_back(Name(Index(path, i), v[i]));
-      if (!seen.insert(out.back()).second) {
-        Fail(Index(path, i), "column '" + out.back() + "' is listed twice");
-      }
-    }
-    return out;
-  }
   Severity ParseSeverity(const std::string& path, const Json& v) const {
     std::string s = String(path, v);
     if (s == "error") return Severity::kError;
@@ -559,7 +453,7 @@ class Parser {
   Contract Document(const Json& doc) const {
     CheckKeys("", doc, {"name", "description", "format", "columns", "rows", "table"});
     Contract c;
-    c.source = source_;
+    c.source = source();
     if (doc.contains("name")) c.name = Name("name", doc["name"]);
     if (doc.contains("description")) c.description = String("description", doc["description"]);
     if (doc.contains("format") && !doc["format"].is_null()) {
@@ -598,8 +492,6 @@ class Parser {
     return c;
   }
 
- private:
-  std::string source_;
 };
 
 }  // namespace
