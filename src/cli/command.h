@@ -52,6 +52,8 @@ void AddValidateCommand(CLI::App& app, const GlobalOptions& global, CommandRunne
 void AddIngestCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddRunsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddTrainCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 
 }  // namespace mloop::cli
 

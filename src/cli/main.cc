@@ -44,6 +44,8 @@ int Main(int argc, char** argv) {
   AddIngestCommand(app, global, &run);
   AddDatasetsCommand(app, global, &run);
   AddRunsCommand(app, global, &run);
+  AddTrainCommand(app, global, &run);
+  AddPredictCommand(app, global, &run);
 
   try {
     app.parse(argc, argv);

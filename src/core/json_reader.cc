@@ -38,7 +38,7 @@ void JsonReader::ExpectObject(const std::string& path, const Json& v) const {
 }
 
 void JsonReader::CheckKeys(const std::string& path, const Json& obj,
-                           std::initializer_list<std::string_view> keys) const {
+                           const std::vector<std::string_view>& keys) const {
   ExpectObject(path, obj);
   for (const auto& [key, value] : obj.items()) {
     bool known = false;
@@ -91,6 +91,15 @@ int64_t JsonReader::Positive(const std::string& path, const Json& v) const {
   return i;
 }
 
+int64_t JsonReader::IntegerAtLeast(const std::string& path, const Json& v, int64_t min) const {
+  if (!v.is_number_integer()) WrongType(path, "an integer >= " + std::to_string(min), v);
+  int64_t i = Integer(path, v);
+  if (i < min) {
+    Fail(path, "expected an integer >= " + std::to_string(min) + ", got " + std::to_string(i));
+  }
+  return i;
+}
+
 bool JsonReader::Bool(const std::string& path, const Json& v) const {
   if (!v.is_boolean()) WrongType(path, "true or false", v);
   return v.get<bool>();
@@ -124,8 +133,17 @@ std::vector<std::string> JsonReader::Strings(const std::string& path, const Json
   return out;
 }
 
-std::vector<std::string> JsonReader::Names(const std::string& path, const Json& v) const {
+std::vector<double> JsonReader::Numbers(const std::string& path, const Json& v) const {
+  if (!v.is_array()) WrongType(path, "a list of numbers", v);
+  std::vector<double> out;
+  for (size_t i = 0; i < v.size(); ++i) out.push_back(Number(Index(path, i), v[i]));
+  return out;
+}
+
+std::vector<std::string> JsonReader::Names(const std::string& path, const Json& v,
+                                           bool at_least_one) const {
   if (!v.is_array()) WrongType(path, "a list of column names", v);
+  if (at_least_one && v.empty()) Fail(path, "expected at least one column");
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (size_t i = 0; i < v.size(); ++i) {

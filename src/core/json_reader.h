@@ -38,7 +38,11 @@ class JsonReader {
   void ExpectObject(const std::string& path, const Json& v) const;
   // `obj` must be a mapping whose every key is one of `keys`.
   void CheckKeys(const std::string& path, const Json& obj,
-                 std::initializer_list<std::string_view> keys) const;
+                 std::initializer_list<std::string_view> keys) const {
+    CheckKeys(path, obj, std::vector<std::string_view>(keys));
+  }
+  void CheckKeys(const std::string& path, const Json& obj,
+                 const std::vector<std::string_view>& keys) const;
   // `obj[key]` must be there (a key written with nothing after it counts as missing).
   const Json& Required(const std::string& path, const Json& obj, std::string_view key) const;
 
@@ -47,14 +51,17 @@ class JsonReader {
   int64_t Integer(const std::string& path, const Json& v) const;
   int64_t NonNegative(const std::string& path, const Json& v) const;
   int64_t Positive(const std::string& path, const Json& v) const;
+  int64_t IntegerAtLeast(const std::string& path, const Json& v, int64_t min) const;
   bool Bool(const std::string& path, const Json& v) const;
   std::string String(const std::string& path, const Json& v) const;
   std::string Name(const std::string& path, const Json& v) const;  // Non-empty.
   // One character; "" means '\0' when `empty_ok`.
   char Char(const std::string& path, const Json& v, bool empty_ok) const;
   std::vector<std::string> Strings(const std::string& path, const Json& v) const;
-  // Distinct non-empty names.
-  std::vector<std::string> Names(const std::string& path, const Json& v) const;
+  std::vector<double> Numbers(const std::string& path, const Json& v) const;
+  // Distinct non-empty names; with `at_least_one`, an empty list fails too.
+  std::vector<std::string> Names(const std::string& path, const Json& v,
+                                 bool at_least_one = false) const;
   // One of `choices`.
   std::string Choice(const std::string& path, const Json& v,
                      std::initializer_list<std::string_view> choices) const;

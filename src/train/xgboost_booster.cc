@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json.h"
 
 namespace mloop::train {
 namespace {
@@ -207,6 +208,33 @@ size_t XgbBooster::NumFeatures() const {
   bst_ulong n = 0;
   Check(XGBoosterGetNumFeature(handle_, &n), "counting features");
   return static_cast<size_t>(n);
+}
+
+XgbBooster XgbBooster::Slice(int begin, int end) const {
+  BoosterHandle out = nullptr;
+  Check(XGBoosterSlice(handle_, begin, end, 1, &out),
+        "slicing rounds [" + std::to_string(begin) + ", " + std::to_string(end) + ")");
+  XgbBooster b;
+  XGBoosterFree(b.handle_);  // The empty booster made by the default constructor.
+  b.handle_ = out;
+  return b;
+}
+
+std::map<std::string, double> XgbBooster::FeatureScores(const std::vector<std::string>& names,
+                                                        std::string_view type) const {
+  Json config;
+  config["importance_type"] = std::string(type);
+  config["feature_names"] = names;
+  std::string text = config.dump();
+  bst_ulong n = 0, dim = 0;
+  const char** features = nullptr;
+  const bst_ulong* shape = nullptr;
+  const float* scores = nullptr;
+  Check(XGBoosterFeatureScore(handle_, text.c_str(), &n, &features, &dim, &shape, &scores),
+        "feature importance (" + std::string(type) + ")", ErrorCode::kInvalidArgument);
+  std::map<std::string, double> out;
+  for (bst_ulong i = 0; i < n; ++i) out[features[i]] = scores[i];
+  return out;
 }
 
 std::string XgbVersion() {

@@ -100,6 +100,15 @@ class XgbBooster {
   int BoostedRounds() const;
   size_t NumFeatures() const;
 
+  // A booster holding rounds [begin, end) of this one (early stopping keeps the best rounds).
+  XgbBooster Slice(int begin, int end) const;
+
+  // Importance of each feature by `type` ("gain", "weight", "cover", "total_gain",
+  // "total_cover"), with the features named `names` (one per column); features never used
+  // in a split are left out, as XGBoost does.
+  std::map<std::string, double> FeatureScores(const std::vector<std::string>& names,
+                                              std::string_view type = "gain") const;
+
  private:
   void* handle_ = nullptr;
 };

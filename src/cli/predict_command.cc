@@ -1,0 +1,40 @@
+// `mloop predict --model RUN --input FILE|NAME@V --output FILE`: batch predictions with a run's
+// model bundle (train/predict.h).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cli/command.h"
+#include "store/workspace.h"
+#include "train/predict.h"
+
+namespace mloop::cli {
+
+void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run) {
+  CLI::App* cmd = app.add_subcommand("predict", "Predict a file or dataset with a run's model");
+  auto r = std::make_shared<train::PredictRequest>();
+  auto output = std::make_shared<std::string>();
+  cmd->add_option("--model", r->model, "The run whose model to use (id or 6+ characters)")
+      ->required();
+  cmd->add_option("--input", r->input, "A CSV or JSON Lines file, or a dataset NAME@VERSION")
+      ->required();
+  cmd->add_option("--output", *output, "FILE.csv, FILE.tsv or FILE.jsonl")->required();
+  cmd->add_option("--engine", r->engine, "xgboost (XGBoost's own library)");
+  cmd->callback([&global, run, r, output] {
+    *run = [&global, r, output] {
+      r->output = *output;
+      store::Workspace ws = store::Workspace::Open(global.WorkspaceDir());
+      train::PredictOutcome out = train::PredictToFile(ws, *r);
+      if (global.json) {
+        PrintJson(out.ToJson());
+      } else {
+        std::printf("Wrote %lld predictions of run %s to %s (%.2f s)\n",
+                    static_cast<long long>(out.rows), out.run_id.substr(0, 8).c_str(),
+                    out.output.c_str(), out.seconds);
+      }
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace mloop::cli

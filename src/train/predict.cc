@@ -1,0 +1,140 @@
+#include "train/predict.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/time.h"
+#include "data/catalog.h"
+#include "data/dataset_files.h"
+#include "features/pipeline.h"
+#include "table/column.h"
+#include "table/csv_reader.h"
+#include "table/csv_writer.h"
+#include "table/jsonl_reader.h"
+#include "table/jsonl_writer.h"
+#include "tracking/tracking_store.h"
+#include "train/xgboost_booster.h"
+
+namespace mloop::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+table::Table ReadInput(store::Workspace& ws, const std::string& input) {
+  if (!fs::exists(input) && input.find('@') != std::string::npos) {
+    data::DatasetCatalog catalog(ws.metadata());
+    return data::LoadVersionTable(ws, catalog.Resolve(data::ParseDatasetRef(input)));
+  }
+  if (!fs::exists(input)) ThrowNotFound(input + ": no such file (nor a dataset NAME@VERSION)");
+  std::string ext = fs::path(input).extension().string();
+  if (ext == ".jsonl" || ext == ".ndjson") return table::ReadJsonl(input).table;
+  return table::ReadCsv(input).table;
+}
+
+table::Column DoubleColumn(std::string name, const std::vector<double>& values) {
+  table::Bitmap valid;
+  for (double v : values) valid.Append(!std::isnan(v));
+  return table::Column::FromDoubles(std::move(name), values, std::move(valid));
+}
+
+table::Column TextColumn(std::string name, const std::vector<std::string>& values) {
+  std::vector<uint64_t> offsets{0};
+  std::string chars;
+  for (const std::string& v : values) {
+    chars += v;
+    offsets.push_back(chars.size());
+  }
+  table::Bitmap valid;
+  valid.AppendMany(true, values.size());
+  return table::Column::FromStrings(std::move(name), std::move(offsets), std::move(chars),
+                                    std::move(valid));
+}
+
+}  // namespace
+
+Json PredictOutcome::ToJson() const {
+  return {{"run_id", run_id}, {"rows", rows}, {"output", output}, {"seconds", seconds}};
+}
+
+PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request) {
+  const int64_t started = NowMicros();
+  if (request.engine != "xgboost") {
+    ThrowInvalidArgument("--engine " + request.engine + ": expected xgboost (mloop's compiled "
+                         "evaluator is not available yet)");
+  }
+  std::string ext = request.output.extension().string();
+  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson") {
+    ThrowInvalidArgument(request.output.string() +
+                         ": the output's extension must be .csv, .tsv, .jsonl or .ndjson");
+  }
+  tracking::TrackingStore tracker(ws.metadata(), ws.artifacts());
+  tracking::Run run = tracker.GetRun(request.model);
+  std::string bundle_digest;
+  for (const auto& a : run.artifacts) {
+    if (a.path == "model/bundle.json") bundle_digest = a.digest;
+  }
+  if (bundle_digest.empty()) {
+    ThrowNotFound("run " + run.run_id + " has no model bundle (model/bundle.json)");
+  }
+  Json bundle = ParseJson(ws.artifacts().Get(bundle_digest), "run " + run.run_id + " bundle");
+  if (bundle.value("format", "") != "mloop-model-bundle" || bundle.value("format_version", 0) != 1) {
+    ThrowInvalidArgument("run " + run.run_id + ": the bundle is not a model bundle of format 1");
+  }
+  features::FittedPipeline pipeline =
+      features::FittedPipeline::FromJson(bundle["pipeline"], "run " + run.run_id + " pipeline");
+  XgbBooster booster = XgbBooster::Load(
+      ws.artifacts().Get(bundle["estimator"]["artifact"].get<std::string>()));
+
+  table::Table input = ReadInput(ws, request.input);
+  features::FeatureMatrix x = pipeline.Transform(input);
+  XgbMatrix m(x.values, x.num_rows, x.num_features);
+  std::vector<float> p = booster.Predict(m);
+
+  const std::string task = bundle["task"].get<std::string>();
+  std::vector<std::string> classes = bundle["label"]["classes"].get<std::vector<std::string>>();
+  table::Table out;
+  std::vector<int64_t> lines = input.line_numbers();
+  table::Bitmap all;
+  all.AppendMany(true, lines.size());
+  out.AddColumn(table::Column::FromInts("line", table::DataType::kInt64, lines, all));
+  if (task == "regression") {
+    out.AddColumn(DoubleColumn("prediction", std::vector<double>(p.begin(), p.end())));
+  } else if (task == "binary") {
+    std::vector<double> prob(p.begin(), p.end());
+    std::vector<std::string> label;
+    for (double v : prob) label.push_back(classes[v >= 0.5 ? 1 : 0]);
+    out.AddColumn(DoubleColumn("probability", prob));
+    out.AddColumn(TextColumn("label", label));
+  } else {
+    const size_t k = classes.size();
+    std::vector<std::string> label(x.num_rows);
+    for (size_t c = 0; c < k; ++c) {
+      std::vector<double> prob(x.num_rows);
+      for (size_t r = 0; r < x.num_rows; ++r) prob[r] = p[r * k + c];
+      out.AddColumn(DoubleColumn("probability." + classes[c], prob));
+    }
+    for (size_t r = 0; r < x.num_rows; ++r) {
+      size_t best = 0;
+      for (size_t c = 1; c < k; ++c) {
+        if (p[r * k + c] > p[r * k + best]) best = c;
+      }
+      label[r] = classes[best];
+    }
+    out.AddColumn(TextColumn("label", label));
+  }
+  if (ext == ".jsonl" || ext == ".ndjson") {
+    table::WriteJsonl(out, request.output);
+  } else {
+    table::CsvWriteOptions o;
+    o.delimiter = ext == ".tsv" ? '\t' : ',';
+    table::WriteCsv(out, request.output, o);
+  }
+  PredictOutcome outcome;
+  outcome.run_id = run.run_id;
+  outcome.rows = static_cast<int64_t>(x.num_rows);
+  outcome.output = request.output.string();
+  outcome.seconds = static_cast<double>(NowMicros() - started) / 1e6;
+  return outcome;
+}
+
+}  // namespace mloop::train

@@ -1,0 +1,44 @@
+// Batch prediction: `mloop predict --model REF --input FILE --output FILE`. Loads a run's model
+// bundle (docs/training.md), reads the input (a CSV or JSON Lines file, or a dataset version
+// NAME@VERSION), applies the bundle's fitted feature pipeline (the same code as in training)
+// and the estimator, and writes one row of predictions per input row.
+//
+// Engines: "xgboost" evaluates the booster through XGBoost's own library. ("mloop", the
+// compiled tree evaluator of src/model, comes with it.)
+//
+// Errors (mloop::Error): not_found for a run without a bundle or a missing input; invalid_argument
+// for an input that lacks a column the model reads or has it with another type (naming the
+// column), an output whose extension is not .csv, .tsv, .jsonl or .ndjson, an unknown engine;
+// data_loss when a stored artifact does not match its digest.
+#ifndef MLOOP_TRAIN_PREDICT_H_
+#define MLOOP_TRAIN_PREDICT_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/json.h"
+#include "store/workspace.h"
+
+namespace mloop::train {
+
+struct PredictRequest {
+  std::string model;  // A run id (or a unique prefix of 6 or more characters).
+  std::string input;  // A file, or NAME@VERSION of a dataset in the workspace.
+  std::filesystem::path output;
+  std::string engine = "xgboost";
+};
+
+struct PredictOutcome {
+  std::string run_id;
+  int64_t rows = 0;
+  double seconds = 0;
+  Json ToJson() const;  // {run_id, rows, output, seconds}
+  std::string output;
+};
+
+PredictOutcome PredictToFile(store::Workspace& workspace, const PredictRequest& request);
+
+}  // namespace mloop::train
+
+#endif  // MLOOP_TRAIN_PREDICT_H_
