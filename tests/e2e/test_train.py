@@ -122,6 +122,32 @@ class Train(unittest.TestCase):
         self.assertEqual(features, len(bundle["feature_names"]))
         self.assertEqual(rounds, out["rounds"])
 
+    def test_predict_matches_the_runs_validation_auc_by_scikit_learn(self):
+        out = run_json(self.ws, "train", "--config", self.adult("predict"))
+        pred = os.path.join(self.dir, "pred.csv")
+        p = run_json(self.ws, "predict", "--model", out["run_id"][:10], "--input", "adult_test@1",
+                     "--output", pred)
+        self.assertEqual(p["rows"], 16281)
+        script = (
+            "import sys, csv\n"
+            "from sklearn.metrics import roc_auc_score\n"
+            "rows = list(csv.DictReader(open(sys.argv[1])))\n"
+            "labels = {}\n"
+            "for i, line in enumerate(open(sys.argv[2]), 1):\n"
+            "    f = [x.strip() for x in line.split(',')]\n"
+            "    if len(f) == 15: labels[i] = 1 if f[14].rstrip('.') == '>50K' else 0\n"
+            "y = [labels[int(r['line'])] for r in rows]\n"
+            "s = [float(r['probability']) for r in rows]\n"
+            "agree = sum((float(r['probability']) >= 0.5) == (r['label'] == '>50K') for r in rows)\n"
+            "print(roc_auc_score(y, s), agree, len(rows))\n")
+        r = subprocess.run(["/usr/bin/python3", "-c", script, pred,
+                            os.path.join(DATASETS, "adult", "adult.test")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        auc, agree, n = r.stdout.split()
+        self.assertAlmostEqual(float(auc), out["metrics"]["valid-auc"], places=5)
+        self.assertEqual(int(agree), int(n))
+
     def test_bike_regression_with_a_time_split_reports_rmse(self):
         out = run_json(self.ws, "train", "--config", os.path.join(EXAMPLES, "bike", "xgboost.yaml"))
         self.assertIn("valid-rmse", out["metrics"])
