@@ -1,8 +1,11 @@
 #include "data/expression.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -692,6 +695,544 @@ Value Expression::Eval(int32_t index, const table::Table& table, size_t row) con
     }
   }
   return Value::Null();
+}
+
+// Column-at-a-time evaluation. Each node owns a Block: per row of the block a kind, and the
+// value in the array of that kind. Every loop below mirrors a case of Eval, row for row.
+struct Expression::Block {
+  std::vector<Value::Kind> kind;
+  std::vector<int64_t> i;
+  std::vector<double> d;
+  std::vector<uint8_t> b;
+  std::vector<std::string_view> s;
+  // A category column's node: the codes of the block's rows (meaningful where not null).
+  const int32_t* codes = nullptr;
+  // Every row of the block is an integer (kInt): the fast paths need not look at `kind`.
+  bool all_int = false;
+  // A category column read only through its codes (by a comparison or `in` with constants):
+  // `s` is not filled.
+  bool codes_only = false;
+};
+
+struct Expression::BlockScratch {
+  std::vector<Block> blocks;  // One per node.
+  // Comparisons and `in` of a category column with constants: the result per dictionary code,
+  // filled on first use (0: not yet, 1: false, 2: true, 3: null). Empty for other nodes.
+  std::vector<std::vector<uint8_t>> code_results;
+  // The category column such a node reads; null for other nodes.
+  std::vector<const table::Column*> code_columns;
+};
+
+namespace {
+
+using Kind = Value::Kind;
+
+Value ValueAt(const std::vector<Kind>& kind, const std::vector<int64_t>& i,
+              const std::vector<double>& d, const std::vector<uint8_t>& b,
+              const std::vector<std::string_view>& s, size_t k) {
+  switch (kind[k]) {
+    case Kind::kNull:
+      return Value::Null();
+    case Kind::kBool:
+      return Value::Bool(b[k] != 0);
+    case Kind::kInt:
+      return Value::Int(i[k]);
+    case Kind::kDouble:
+      return Value::Double(d[k]);
+    case Kind::kString:
+      return Value::String(s[k]);
+  }
+  return Value::Null();
+}
+
+bool ValidAt(const uint64_t* words, size_t row) { return (words[row >> 6] >> (row & 63)) & 1; }
+
+uint8_t EncodeBool(const Value& v) {
+  if (v.is_null()) return 3;
+  return v.b ? 2 : 1;
+}
+
+}  // namespace
+
+void Expression::InitScratch(const table::Table& table, BlockScratch* scratch) const {
+  scratch->blocks.resize(nodes_.size());
+  scratch->code_results.assign(nodes_.size(), {});
+  scratch->code_columns.assign(nodes_.size(), nullptr);
+  auto is_category_column = [&](int32_t node) -> const table::Column* {
+    const Node& c = nodes_[static_cast<size_t>(node)];
+    if (c.op != Op::kColumn) return nullptr;
+    const table::Column& col = table.column(static_cast<size_t>(c.column));
+    return col.type() == table::DataType::kCategory ? &col : nullptr;
+  };
+  auto is_constant = [&](int32_t node) {
+    return nodes_[static_cast<size_t>(node)].op == Op::kLiteral;
+  };
+  for (size_t x = 0; x < nodes_.size(); ++x) {
+    const Node& n = nodes_[x];
+    Block& blk = scratch->blocks[x];
+    blk.kind.assign(kBlockRows, Kind::kNull);
+    blk.i.assign(kBlockRows, 0);
+    blk.d.assign(kBlockRows, 0);
+    blk.b.assign(kBlockRows, 0);
+    blk.s.assign(kBlockRows, std::string_view());
+    if (n.op == Op::kLiteral) {
+      // A literal's block never changes: fill it once.
+      Value v =
+          n.string_id >= 0 ? Value::String(strings_[static_cast<size_t>(n.string_id)]) : n.literal;
+      blk.all_int = v.kind == Kind::kInt;
+      for (size_t k = 0; k < kBlockRows; ++k) {
+        blk.kind[k] = v.kind;
+        blk.i[k] = v.i;
+        blk.d[k] = v.d;
+        blk.b[k] = v.b;
+        blk.s[k] = v.s;
+      }
+    }
+    const table::Column* category = nullptr;
+    switch (n.op) {
+      case Op::kEq:
+      case Op::kNe:
+      case Op::kLt:
+      case Op::kLe:
+      case Op::kGt:
+      case Op::kGe:
+        if ((category = is_category_column(n.a)) != nullptr && !is_constant(n.b)) {
+          category = nullptr;
+        }
+        if (category == nullptr && is_constant(n.a)) {
+          category = is_category_column(n.b);
+        }
+        break;
+      case Op::kIn:
+      case Op::kNotIn:
+        category = is_category_column(n.a);
+        for (int32_t k = 0; k < n.count && category != nullptr; ++k) {
+          if (!is_constant(items_[static_cast<size_t>(n.b + k)])) category = nullptr;
+        }
+        break;
+      default:
+        break;
+    }
+    if (category != nullptr) {
+      if (n.op == Op::kIn || n.op == Op::kNotIn ||
+          nodes_[static_cast<size_t>(n.a)].op == Op::kColumn) {
+        scratch->blocks[static_cast<size_t>(n.a)].codes_only = true;
+      } else {
+        scratch->blocks[static_cast<size_t>(n.b)].codes_only = true;
+      }
+      scratch->code_columns[x] = category;
+      scratch->code_results[x].assign(category->dictionary().size(), 0);
+    }
+  }
+}
+
+void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begin, size_t n,
+                           BlockScratch* scratch) const {
+  const size_t x = static_cast<size_t>(index);
+  const Node& node = nodes_[x];
+  Block& out = scratch->blocks[x];
+  Kind* kind = out.kind.data();
+  switch (node.op) {
+    case Op::kLiteral:
+      return;  // Filled by InitScratch.
+    case Op::kColumn: {
+      const table::Column& c = table.column(static_cast<size_t>(node.column));
+      const uint64_t* words = c.validity().words().data();
+      out.codes = nullptr;
+      Kind valid_kind;
+      switch (c.type()) {
+        case table::DataType::kFloat64:
+          valid_kind = Kind::kDouble;
+          std::memcpy(out.d.data(), c.doubles().data() + begin, n * sizeof(double));
+          break;
+        case table::DataType::kBool:
+          valid_kind = Kind::kBool;
+          std::memcpy(out.b.data(), c.bools().data() + begin, n);
+          break;
+        case table::DataType::kString:
+        case table::DataType::kCategory:
+          valid_kind = Kind::kString;
+          break;
+        default:
+          valid_kind = Kind::kInt;
+          std::memcpy(out.i.data(), c.ints().data() + begin, n * sizeof(int64_t));
+      }
+      bool all_valid = true;
+      for (size_t k = 0; k < n;) {
+        const size_t r = begin + k;
+        if ((r & 63) == 0 && k + 64 <= n && words[r >> 6] == ~uint64_t{0}) {
+          std::fill(kind + k, kind + k + 64, valid_kind);  // 64 rows without a null.
+          k += 64;
+          continue;
+        }
+        bool valid = ValidAt(words, r);
+        all_valid &= valid;
+        kind[k] = valid ? valid_kind : Kind::kNull;
+        ++k;
+      }
+      out.all_int = all_valid && valid_kind == Kind::kInt;
+      if (valid_kind == Kind::kString) {
+        if (c.type() == table::DataType::kCategory) out.codes = c.codes().data() + begin;
+        if (out.codes_only) return;
+        for (size_t k = 0; k < n; ++k) {
+          if (kind[k] != Kind::kNull) out.s[k] = c.StringAt(begin + k);
+        }
+      }
+      return;
+    }
+    case Op::kNeg: {
+      EvalBlock(node.a, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      out.all_int = false;
+      for (size_t k = 0; k < n; ++k) {
+        Kind ka = a.kind[k];
+        if (ka == Kind::kNull) {
+          kind[k] = Kind::kNull;
+        } else if (ka == Kind::kInt && a.i[k] != std::numeric_limits<int64_t>::min()) {
+          kind[k] = Kind::kInt;
+          out.i[k] = -a.i[k];
+        } else {
+          kind[k] = Kind::kDouble;
+          out.d[k] = -(ka == Kind::kInt ? static_cast<double>(a.i[k]) : a.d[k]);
+        }
+      }
+      return;
+    }
+    case Op::kAdd:
+    case Op::kSub:
+    case Op::kMul:
+    case Op::kDiv: {
+      EvalBlock(node.a, table, begin, n, scratch);
+      EvalBlock(node.b, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      const Block& b = scratch->blocks[static_cast<size_t>(node.b)];
+      const Op op = node.op;
+      if (a.all_int && b.all_int && op != Op::kDiv) {
+        // Integers without nulls: one tight loop; when any row overflows, the general loop
+        // below redoes the block.
+        bool overflow = false;
+        auto run = [&](auto checked_op) {
+          for (size_t k = 0; k < n; ++k) overflow |= checked_op(a.i[k], b.i[k], &out.i[k]);
+        };
+        if (op == Op::kAdd) {
+          run([](int64_t p, int64_t q, int64_t* r) { return __builtin_add_overflow(p, q, r); });
+        } else if (op == Op::kSub) {
+          run([](int64_t p, int64_t q, int64_t* r) { return __builtin_sub_overflow(p, q, r); });
+        } else {
+          run([](int64_t p, int64_t q, int64_t* r) { return __builtin_mul_overflow(p, q, r); });
+        }
+        if (!overflow) {
+          std::fill(kind, kind + n, Kind::kInt);
+          out.all_int = true;
+          return;
+        }
+      }
+      bool all_int = true;
+      for (size_t k = 0; k < n; ++k) {
+        Kind ka = a.kind[k], kb = b.kind[k];
+        if (ka == Kind::kNull || kb == Kind::kNull) {
+          kind[k] = Kind::kNull;
+          all_int = false;
+          continue;
+        }
+        if (ka == Kind::kInt && kb == Kind::kInt && op != Op::kDiv) {
+          int64_t r;
+          bool overflow = op == Op::kAdd   ? __builtin_add_overflow(a.i[k], b.i[k], &r)
+                          : op == Op::kSub ? __builtin_sub_overflow(a.i[k], b.i[k], &r)
+                                           : __builtin_mul_overflow(a.i[k], b.i[k], &r);
+          if (!overflow) {
+            kind[k] = Kind::kInt;
+            out.i[k] = r;
+            continue;
+          }
+        }
+        double p = ka == Kind::kInt ? static_cast<double>(a.i[k]) : a.d[k];
+        double q = kb == Kind::kInt ? static_cast<double>(b.i[k]) : b.d[k];
+        kind[k] = Kind::kDouble;
+        all_int = false;
+        switch (op) {
+          case Op::kAdd:
+            out.d[k] = p + q;
+            break;
+          case Op::kSub:
+            out.d[k] = p - q;
+            break;
+          case Op::kMul:
+            out.d[k] = p * q;
+            break;
+          default:
+            if (q == 0) {
+              kind[k] = Kind::kNull;
+            } else {
+              out.d[k] = p / q;
+            }
+        }
+      }
+      out.all_int = all_int;
+      return;
+    }
+    case Op::kEq:
+    case Op::kNe:
+    case Op::kLt:
+    case Op::kLe:
+    case Op::kGt:
+    case Op::kGe: {
+      EvalBlock(node.a, table, begin, n, scratch);
+      EvalBlock(node.b, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      const Block& b = scratch->blocks[static_cast<size_t>(node.b)];
+      const Op node_op = node.op;
+      auto result = [node_op](int c) {
+        switch (node_op) {
+          case Op::kEq:
+            return c == 0;
+          case Op::kNe:
+            return c != 0;
+          case Op::kLt:
+            return c == -1;
+          case Op::kLe:
+            return c == -1 || c == 0;
+          case Op::kGt:
+            return c == 1;
+          default:
+            return c == 1 || c == 0;
+        }
+      };
+      if (const table::Column* category = scratch->code_columns[x]) {
+        // A category column against a constant: decided once per dictionary code, by Eval on
+        // the code's text.
+        const bool column_first = a.codes != nullptr;
+        const Block& col = column_first ? a : b;
+        const Block& lit = column_first ? b : a;
+        std::vector<uint8_t>& cache = scratch->code_results[x];
+        for (size_t k = 0; k < n; ++k) {
+          if (col.kind[k] == Kind::kNull || lit.kind[k] == Kind::kNull) {
+            kind[k] = Kind::kNull;
+            continue;
+          }
+          auto code = static_cast<size_t>(col.codes[k]);
+          if (cache[code] == 0) {
+            Value text = Value::String(category->dictionary()[code]);
+            Value constant = ValueAt(lit.kind, lit.i, lit.d, lit.b, lit.s, k);
+            int c = column_first ? Compare(text, constant) : Compare(constant, text);
+            cache[code] = result(c) ? 2 : 1;
+          }
+          kind[k] = Kind::kBool;
+          out.b[k] = cache[code] == 2;
+        }
+        return;
+      }
+      // The loops below are instantiated per operator, so that `holds` compiles to one
+      // comparison.
+      auto run = [&](auto op_constant) {
+        constexpr Op op = decltype(op_constant)::value;
+        auto holds = [](int c) {
+          if constexpr (op == Op::kEq) return c == 0;
+          if constexpr (op == Op::kNe) return c != 0;
+          if constexpr (op == Op::kLt) return c == -1;
+          if constexpr (op == Op::kLe) return c == -1 || c == 0;
+          if constexpr (op == Op::kGt) return c == 1;
+          if constexpr (op == Op::kGe) return c == 1 || c == 0;
+        };
+        if (a.all_int && b.all_int) {
+          std::fill(kind, kind + n, Kind::kBool);
+          for (size_t k = 0; k < n; ++k) {
+            const int64_t p = a.i[k], q = b.i[k];
+            if constexpr (op == Op::kEq) out.b[k] = p == q;
+            if constexpr (op == Op::kNe) out.b[k] = p != q;
+            if constexpr (op == Op::kLt) out.b[k] = p < q;
+            if constexpr (op == Op::kLe) out.b[k] = p <= q;
+            if constexpr (op == Op::kGt) out.b[k] = p > q;
+            if constexpr (op == Op::kGe) out.b[k] = p >= q;
+          }
+          return;
+        }
+        for (size_t k = 0; k < n; ++k) {
+          Kind ka = a.kind[k], kb = b.kind[k];
+          if (ka == Kind::kNull || kb == Kind::kNull) {
+            kind[k] = Kind::kNull;
+            continue;
+          }
+          kind[k] = Kind::kBool;
+          int c;
+          if (ka == Kind::kInt && kb == Kind::kInt) {
+            c = a.i[k] < b.i[k] ? -1 : (a.i[k] > b.i[k] ? 1 : 0);
+          } else if ((ka == Kind::kInt || ka == Kind::kDouble) &&
+                     (kb == Kind::kInt || kb == Kind::kDouble)) {
+            double p = ka == Kind::kInt ? static_cast<double>(a.i[k]) : a.d[k];
+            double q = kb == Kind::kInt ? static_cast<double>(b.i[k]) : b.d[k];
+            // NaN is unordered: every comparison but != is false.
+            if (std::isnan(p) || std::isnan(q)) {
+              out.b[k] = op == Op::kNe;
+              continue;
+            }
+            c = p < q ? -1 : (p > q ? 1 : 0);
+          } else {
+            if ((ka == Kind::kDouble && std::isnan(a.d[k])) ||
+                (kb == Kind::kDouble && std::isnan(b.d[k]))) {
+              out.b[k] = op == Op::kNe;
+              continue;
+            }
+            c = Compare(ValueAt(a.kind, a.i, a.d, a.b, a.s, k),
+                        ValueAt(b.kind, b.i, b.d, b.b, b.s, k));
+          }
+          out.b[k] = holds(c);
+        }
+      };
+      switch (node_op) {
+        case Op::kEq:
+          run(std::integral_constant<Op, Op::kEq>());
+          break;
+        case Op::kNe:
+          run(std::integral_constant<Op, Op::kNe>());
+          break;
+        case Op::kLt:
+          run(std::integral_constant<Op, Op::kLt>());
+          break;
+        case Op::kLe:
+          run(std::integral_constant<Op, Op::kLe>());
+          break;
+        case Op::kGt:
+          run(std::integral_constant<Op, Op::kGt>());
+          break;
+        default:
+          run(std::integral_constant<Op, Op::kGe>());
+      }
+      return;
+    }
+    case Op::kAnd:
+    case Op::kOr: {
+      EvalBlock(node.a, table, begin, n, scratch);
+      EvalBlock(node.b, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      const Block& b = scratch->blocks[static_cast<size_t>(node.b)];
+      // The deciding value: false for `and`, true for `or`.
+      const uint8_t decide = node.op == Op::kOr ? 1 : 0;
+      // Without branches: a deciding operand decides; else a null operand makes null.
+      for (size_t k = 0; k < n; ++k) {
+        Kind ka = a.kind[k], kb = b.kind[k];
+        bool decided =
+            (ka == Kind::kBool && a.b[k] == decide) | (kb == Kind::kBool && b.b[k] == decide);
+        bool any_null = (ka == Kind::kNull) | (kb == Kind::kNull);
+        kind[k] = decided || !any_null ? Kind::kBool : Kind::kNull;
+        out.b[k] = static_cast<uint8_t>(decide ^ static_cast<uint8_t>(!decided));
+      }
+      return;
+    }
+    case Op::kNot: {
+      EvalBlock(node.a, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      for (size_t k = 0; k < n; ++k) {
+        if (a.kind[k] == Kind::kNull) {
+          kind[k] = Kind::kNull;
+        } else {
+          kind[k] = Kind::kBool;
+          out.b[k] = a.kind[k] == Kind::kBool ? !a.b[k] : 1;
+        }
+      }
+      return;
+    }
+    case Op::kIsNull:
+    case Op::kIsNotNull: {
+      EvalBlock(node.a, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      const bool want_null = node.op == Op::kIsNull;
+      for (size_t k = 0; k < n; ++k) {
+        kind[k] = Kind::kBool;
+        out.b[k] = (a.kind[k] == Kind::kNull) == want_null;
+      }
+      return;
+    }
+    case Op::kIn:
+    case Op::kNotIn: {
+      // SQL: x in (a, b) is x = a or x = b, so a null x, or no match with a null item, is null.
+      EvalBlock(node.a, table, begin, n, scratch);
+      const Block& a = scratch->blocks[static_cast<size_t>(node.a)];
+      for (int32_t j = 0; j < node.count; ++j) {
+        EvalBlock(items_[static_cast<size_t>(node.b + j)], table, begin, n, scratch);
+      }
+      auto in_result = [&](const Value& v, size_t k) {
+        bool saw_null = false;
+        for (int32_t j = 0; j < node.count; ++j) {
+          const Block& ib =
+              scratch->blocks[static_cast<size_t>(items_[static_cast<size_t>(node.b + j)])];
+          Value item = ValueAt(ib.kind, ib.i, ib.d, ib.b, ib.s, k);
+          if (item.is_null()) {
+            saw_null = true;
+            continue;
+          }
+          if (Compare(v, item) == 0) return Value::Bool(node.op == Op::kIn);
+        }
+        if (saw_null) return Value::Null();
+        return Value::Bool(node.op == Op::kNotIn);
+      };
+      auto store = [&](size_t k, uint8_t code) {
+        if (code == 3) {
+          kind[k] = Kind::kNull;
+        } else {
+          kind[k] = Kind::kBool;
+          out.b[k] = code == 2;
+        }
+      };
+      if (const table::Column* category = scratch->code_columns[x]) {
+        std::vector<uint8_t>& cache = scratch->code_results[x];
+        for (size_t k = 0; k < n; ++k) {
+          if (a.kind[k] == Kind::kNull) {
+            kind[k] = Kind::kNull;
+            continue;
+          }
+          auto code = static_cast<size_t>(a.codes[k]);
+          if (cache[code] == 0) {
+            cache[code] = EncodeBool(in_result(Value::String(category->dictionary()[code]), k));
+          }
+          store(k, cache[code]);
+        }
+        return;
+      }
+      for (size_t k = 0; k < n; ++k) {
+        if (a.kind[k] == Kind::kNull) {
+          kind[k] = Kind::kNull;
+          continue;
+        }
+        store(k, EncodeBool(in_result(ValueAt(a.kind, a.i, a.d, a.b, a.s, k), k)));
+      }
+      return;
+    }
+  }
+}
+
+void Expression::EvaluateRange(const table::Table& table, size_t begin, size_t end,
+                               std::vector<Value>* out) const {
+  if (!bound_) ThrowInternal("Expression::EvaluateRange before Bind: " + text_);
+  out->clear();
+  if (end <= begin) return;
+  out->reserve(end - begin);
+  BlockScratch scratch;
+  InitScratch(table, &scratch);
+  const Block& root = scratch.blocks[static_cast<size_t>(root_)];
+  for (size_t start = begin; start < end; start += kBlockRows) {
+    size_t n = std::min(kBlockRows, end - start);
+    EvalBlock(root_, table, start, n, &scratch);
+    for (size_t k = 0; k < n; ++k) {
+      out->push_back(ValueAt(root.kind, root.i, root.d, root.b, root.s, k));
+    }
+  }
+}
+
+void Expression::FailingRows(const table::Table& table, size_t begin, size_t end,
+                             std::vector<size_t>* failing) const {
+  if (!bound_) ThrowInternal("Expression::FailingRows before Bind: " + text_);
+  if (end <= begin) return;
+  BlockScratch scratch;
+  InitScratch(table, &scratch);
+  const Block& root = scratch.blocks[static_cast<size_t>(root_)];
+  for (size_t start = begin; start < end; start += kBlockRows) {
+    size_t n = std::min(kBlockRows, end - start);
+    EvalBlock(root_, table, start, n, &scratch);
+    for (size_t k = 0; k < n; ++k) {
+      if (root.kind[k] == Kind::kBool && root.b[k] == 0) failing->push_back(start + k);
+    }
+  }
 }
 
 }  // namespace mloop::data

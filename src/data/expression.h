@@ -10,6 +10,12 @@
 //
 // An Expression is a value type. Parse and Bind change it; Evaluate and Passes are const, do
 // not allocate, and are safe to call from several threads at once on one bound Expression.
+//
+// EvaluateRange and FailingRows evaluate a range of rows column-at-a-time (blocks of
+// kBlockRows: each node computes its values for the whole block in a tight loop, and a
+// comparison or `in` of a category column with constants is decided once per dictionary code).
+// They give exactly what Evaluate and Passes give row by row, and are for many rows; they
+// allocate a scratch buffer per call and are, like Evaluate, safe to call concurrently.
 #ifndef MLOOP_DATA_EXPRESSION_H_
 #define MLOOP_DATA_EXPRESSION_H_
 
@@ -92,6 +98,20 @@ class Expression {
     return !(v.kind == Value::Kind::kBool && !v.b);
   }
 
+  // Evaluate on each row of [begin, end): (*out)[k] is Evaluate(table, begin + k). Strings
+  // point into the table or the expression, as with Evaluate. Throws Error internal when not
+  // bound.
+  void EvaluateRange(const table::Table& table, size_t begin, size_t end,
+                     std::vector<Value>* out) const;
+
+  // Appends to `failing`, in order, the rows of [begin, end) on which Passes is false. Throws
+  // Error internal when not bound.
+  void FailingRows(const table::Table& table, size_t begin, size_t end,
+                   std::vector<size_t>* failing) const;
+
+  // Rows evaluated together by EvaluateRange and FailingRows.
+  static constexpr size_t kBlockRows = 1024;
+
   // Bind, then also require the expression to be a condition (boolean); for row rules.
   void BindRule(const table::Schema& schema);
 
@@ -139,6 +159,12 @@ class Expression {
   friend class ExpressionParser;
 
   Value Eval(int32_t node, const table::Table& table, size_t row) const;
+  struct Block;
+  struct BlockScratch;
+  // Evaluates `node` over rows [begin, begin + n), n <= kBlockRows, into scratch->blocks[node].
+  void EvalBlock(int32_t node, const table::Table& table, size_t begin, size_t n,
+                 BlockScratch* scratch) const;
+  void InitScratch(const table::Table& table, BlockScratch* scratch) const;
   Type BindNode(int32_t node, const table::Schema& schema);
   [[noreturn]] void Fail(uint32_t pos, const std::string& message) const;
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -304,6 +306,90 @@ table:
   EXPECT_EQ(share.status, BatchStatus::kRejected);
   EXPECT_EQ(share.rows_in, 4);
   ExpectCountsAddUp(share);
+}
+
+// The table expectations measured over several 64-row words of the validity bitmap, with nulls
+// and quarantined rows, against values computed here from the kept rows: quantiles of an
+// integer column (found by counting) and of a float column (by selection), mean, std, min,
+// max, distinct and null_share.
+TEST(ValidateTest, TableStatisticsOverKeptRowsMatchADirectComputation) {
+  std::string csv = "n,x,c\n";
+  std::vector<double> kept_n, kept_x;
+  std::set<std::string> kept_c;
+  int kept_rows = 0, kept_null_n = 0;
+  for (int r = 0; r < 300; ++r) {
+    bool n_null = r % 7 == 3;
+    long n = (r * 37) % 101 - (r % 50 == 11 ? 500 : 0);  // Some below min: quarantined.
+    double x = (r * 13 % 17) * 0.25 - 1;
+    std::string c = "v" + std::to_string(r % 9);
+    bool x_null = r % 11 == 5;
+    csv += (n_null ? "" : std::to_string(n)) + "," + (x_null ? "" : std::to_string(x)) + "," + c +
+           "\n";
+    if (!n_null && n < 0) continue;  // Quarantined by `min: 0`.
+    ++kept_rows;
+    if (n_null) ++kept_null_n;
+    if (!n_null) kept_n.push_back(static_cast<double>(n));
+    if (!x_null) kept_x.push_back(x);
+    kept_c.insert(c);
+  }
+  ValidationReport report = ValidateCsv(R"(
+format: {header: true, null_values: ['']}
+columns:
+  n: {type: int64, min: 0}
+  x: {type: float64}
+  c: {type: category}
+table:
+  columns:
+    n:
+      null_share: {max: 1}
+      mean: {min: -1000, max: 1000}
+      std: {min: 0, max: 1000}
+      min: {min: -1000}
+      max: {max: 1000}
+      quantiles: [{q: 0, max: 1000}, {q: 0.25, max: 1000}, {q: 0.5, max: 1000},
+                  {q: 0.99, max: 1000}, {q: 1, max: 1000}]
+    x:
+      quantiles: [{q: 0.1, max: 1000}, {q: 0.5, max: 1000}, {q: 0.75, max: 1000}]
+    c: {distinct: {min: 1}}
+)",
+                                        csv);
+  ASSERT_EQ(report.rows_in, 300);
+  EXPECT_EQ(report.rows_clean, kept_rows);
+  auto quantile = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    double pos = q * static_cast<double>(v.size() - 1);
+    auto lo = static_cast<size_t>(std::floor(pos));
+    double b = lo + 1 < v.size() ? v[lo + 1] : v[lo];
+    return v[lo] + (pos - static_cast<double>(lo)) * (b - v[lo]);
+  };
+  std::map<std::string, std::vector<double>> observed;
+  for (const CheckResult& c : report.checks) {
+    if (!c.table_level || c.observed_value.is_null()) continue;
+    observed[c.check + " " + c.column].push_back(c.observed_value.get<double>());
+  }
+  EXPECT_EQ(observed["quantile n"],
+            (std::vector<double>{quantile(kept_n, 0), quantile(kept_n, 0.25), quantile(kept_n, 0.5),
+                                 quantile(kept_n, 0.99), quantile(kept_n, 1)}));
+  EXPECT_EQ(
+      observed["quantile x"],
+      (std::vector<double>{quantile(kept_x, 0.1), quantile(kept_x, 0.5), quantile(kept_x, 0.75)}));
+  double mean = 0, m2 = 0;
+  int64_t count = 0;
+  for (double v : kept_n) {
+    ++count;
+    double delta = v - mean;
+    mean += delta / count;
+    m2 += delta * (v - mean);
+  }
+  EXPECT_EQ(observed["mean n"], std::vector<double>{mean});
+  EXPECT_EQ(observed["std n"], std::vector<double>{std::sqrt(m2 / (count - 1))});
+  EXPECT_EQ(observed["column_min n"],
+            std::vector<double>{*std::min_element(kept_n.begin(), kept_n.end())});
+  EXPECT_EQ(observed["column_max n"],
+            std::vector<double>{*std::max_element(kept_n.begin(), kept_n.end())});
+  EXPECT_EQ(observed["null_share n"],
+            std::vector<double>{static_cast<double>(kept_null_n) / kept_rows});
+  EXPECT_EQ(observed["distinct c"], std::vector<double>{static_cast<double>(kept_c.size())});
 }
 
 TEST(ValidateTest, RuleOnAnUnknownColumnIsAnError) {
