@@ -147,6 +147,12 @@ class Train(unittest.TestCase):
         auc, agree, n = r.stdout.split()
         self.assertAlmostEqual(float(auc), out["metrics"]["valid-auc"], places=5)
         self.assertEqual(int(agree), int(n))
+        # The compiled evaluator (the default engine) and XGBoost's own give the same file.
+        pred_xgb = os.path.join(self.dir, "pred_xgb.csv")
+        run_json(self.ws, "predict", "--model", out["run_id"], "--input", "adult_test@1",
+                 "--output", pred_xgb, "--engine", "xgboost")
+        with open(pred) as a, open(pred_xgb) as b:
+            self.assertEqual(a.read(), b.read())
 
     def test_bike_regression_with_a_time_split_reports_rmse(self):
         out = run_json(self.ws, "train", "--config", os.path.join(EXAMPLES, "bike", "xgboost.yaml"))
