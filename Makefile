@@ -39,6 +39,7 @@ test: unit-test asan-test
 bench: build
 	bench/csv/run $(BUILD)
 	bench/ingest/run $(BUILD)
+	bench/predict/run $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
