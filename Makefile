@@ -40,6 +40,7 @@ bench: build
 	bench/csv/run $(BUILD)
 	bench/ingest/run $(BUILD)
 	bench/predict/run $(BUILD)
+	bench/train/run $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
