@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -260,6 +262,21 @@ std::vector<float> Weights(const TrainConfig& c, const std::vector<float>& label
   return out;
 }
 
+// The commit the workspace's git repository is at, or "" when it is not in one (or git is
+// missing): the code version of a run, as MLflow records it.
+std::string GitCommit(const std::filesystem::path& dir) {
+  std::string cmd = "git -C '" + dir.string() + "' rev-parse HEAD 2>/dev/null";
+  if (dir.string().find('\'') != std::string::npos) return "";  // Not worth quoting.
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return "";
+  char buf[128] = {};
+  std::string out;
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  if (::pclose(pipe) != 0) return "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out.size() == 40 ? out : "";
+}
+
 std::string HostName() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
@@ -383,6 +400,9 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
                   {"mloop.estimator", "xgboost " + XgbVersion()},
                   {"mloop.task", std::string(TaskName(config.task))},
                   {"mloop.host", HostName()}};
+  if (std::string commit = GitCommit(ws.root()); !commit.empty()) {
+    new_run.tags["mlflow.source.git.commit"] = commit;  // MLflow's own tag for it.
+  }
   tracking::Run run = tracker.CreateRun(new_run);
   TrainOutcome out;
   out.run_id = run.run_id;

@@ -154,6 +154,30 @@ class Train(unittest.TestCase):
         with open(pred) as a, open(pred_xgb) as b:
             self.assertEqual(a.read(), b.read())
 
+    def test_a_run_records_the_git_commit_of_the_workspace(self):
+        ws = os.path.join(self.dir, "gitws")
+        subprocess.run([MLOOP, "init", ws], check=True, capture_output=True)
+        for args in (["init", "-q"], ["add", "mloop.yaml"],
+                     ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q",
+                      "-m", "workspace"]):
+            subprocess.run(["git", "-C", ws, *args], check=True, capture_output=True)
+        head = subprocess.run(["git", "-C", ws, "rev-parse", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        r = run(ws, "ingest", os.path.join(DATASETS, "bike_sharing", "hour.csv"), "--dataset",
+                "bike")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        config = self.config("data: {train: bike@1, split: {method: random}}\nlabel: cnt\n"
+                             "task: regression\nfeatures_file: " +
+                             os.path.join(EXAMPLES, "bike", "features.yaml") +
+                             "\nestimator: {rounds: 5}\n", "git.yaml")
+        out = run_json(ws, "train", "--config", config)
+        shown = run_json(ws, "runs", "show", out["run_id"])
+        self.assertEqual(shown["tags"]["mlflow.source.git.commit"], head)
+        # Outside a repository there is no such tag.
+        other = run_json(self.ws, "train", "--config", config.replace("git.yaml", "git.yaml"))
+        self.assertNotIn("mlflow.source.git.commit",
+                         run_json(self.ws, "runs", "show", other["run_id"])["tags"])
+
     def test_bike_regression_with_a_time_split_reports_rmse(self):
         out = run_json(self.ws, "train", "--config", os.path.join(EXAMPLES, "bike", "xgboost.yaml"))
         self.assertIn("valid-rmse", out["metrics"])
