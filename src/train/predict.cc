@@ -123,6 +123,13 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
   table::Bitmap all;
   all.AppendMany(true, lines.size());
   out.AddColumn(table::Column::FromInts("line", table::DataType::kInt64, lines, all));
+  if (request.include_features) {
+    for (size_t f = 0; f < x.num_features; ++f) {
+      std::vector<double> values(x.num_rows);
+      for (size_t r = 0; r < x.num_rows; ++r) values[r] = x.values[r * x.num_features + f];
+      out.AddColumn(DoubleColumn("feature." + x.feature_names[f], values));
+    }
+  }
   if (task == "regression") {
     out.AddColumn(DoubleColumn("prediction", std::vector<double>(p.begin(), p.end())));
   } else if (task == "binary") {

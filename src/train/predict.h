@@ -28,6 +28,9 @@ struct PredictRequest {
   std::string input;  // A file, or NAME@VERSION of a dataset in the workspace.
   std::filesystem::path output;
   std::string engine = "mloop";
+  // Also write the model's input features (the pipeline's output, one column per feature,
+  // missing as empty), to see what the model saw or to check it with other tools.
+  bool include_features = false;
 };
 
 struct PredictOutcome {

@@ -154,6 +154,29 @@ class Train(unittest.TestCase):
         with open(pred) as a, open(pred_xgb) as b:
             self.assertEqual(a.read(), b.read())
 
+    def test_python_xgboost_predicts_the_same_values_on_the_transformed_matrix(self):
+        out = run_json(self.ws, "train", "--config", self.adult("matrix"))
+        pred = os.path.join(self.dir, "pred_features.csv")
+        run_json(self.ws, "predict", "--model", out["run_id"], "--input", "adult_test@1",
+                 "--output", pred, "--features")
+        digest = out["model"]
+        model = os.path.join(self.ws, ".mloop", "artifacts", "sha256", digest[:2], digest[2:])
+        script = (
+            "import sys, csv, numpy as np, xgboost as xgb\n"
+            "rows = list(csv.DictReader(open(sys.argv[1])))\n"
+            "names = [k for k in rows[0] if k.startswith('feature.')]\n"
+            "x = np.array([[float(r[k]) if r[k] != '' else np.nan for k in names]"
+            " for r in rows], dtype=np.float32)\n"
+            "p = xgb.Booster(model_file=sys.argv[2]).predict(xgb.DMatrix(x, missing=np.nan))\n"
+            "ours = np.array([float(r['probability']) for r in rows])\n"
+            "print(len(names), float(np.max(np.abs(p - ours))))\n")
+        r = subprocess.run(["/usr/bin/python3", "-c", script, pred, model], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        features, diff = r.stdout.split()
+        self.assertEqual(int(features), out["features"])
+        self.assertLess(float(diff), 1e-6)
+
     def test_a_run_records_the_git_commit_of_the_workspace(self):
         ws = os.path.join(self.dir, "gitws")
         subprocess.run([MLOOP, "init", ws], check=True, capture_output=True)
