@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled example, as far as mloop goes today: make a workspace, sniff
-# and load UCI Adult, then ingest its training and test files with the Adult contract (the
-# clean rows become versions, bad rows go to quarantine) and show what was kept.
+# and load UCI Adult, ingest its training and test files with the Adult contract (the clean
+# rows become versions, bad rows go to quarantine), train an XGBoost model on them as a
+# tracked run, and predict the test set with it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mloop=${1:-$root/build/src/cli/mloop}
@@ -34,3 +35,16 @@ echo "== mloop datasets lineage adult@1"
 "$mloop" --workspace "$workspace" datasets show adult@1 --html "$workspace/adult-1.html" >/dev/null
 echo
 echo "HTML report of adult@1: $workspace/adult-1.html"
+echo
+echo "== mloop train --config examples/adult/xgboost.yaml"
+"$mloop" --workspace "$workspace" train --config "$root/examples/adult/xgboost.yaml"
+echo
+echo "== mloop runs list"
+"$mloop" --workspace "$workspace" runs list
+run_id=$("$mloop" --workspace "$workspace" --json runs list --max 1 |
+  /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["run_id"])')
+echo
+echo "== mloop predict --model $run_id --input adult_test@1"
+"$mloop" --workspace "$workspace" predict --model "$run_id" --input adult_test@1 \
+  --output "$workspace/adult_test-predictions.csv"
+head -4 "$workspace/adult_test-predictions.csv"
