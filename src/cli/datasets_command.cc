@@ -47,8 +47,8 @@ int RunList(const GlobalOptions& global) {
     std::printf("No datasets yet (mloop ingest SOURCE --dataset NAME).\n");
     return kExitOk;
   }
-  std::printf("%-24s %8s %8s %12s %10s %9s  %s\n", "NAME", "VERSIONS", "LATEST", "ROWS",
-              "INGESTS", "REJECTED", "CREATED");
+  std::printf("%-24s %8s %8s %12s %10s %9s  %s\n", "NAME", "VERSIONS", "LATEST", "ROWS", "INGESTS",
+              "REJECTED", "CREATED");
   for (const auto& d : list) {
     std::printf("%-24s %8lld %8s %12lld %10lld %9lld  %s\n", d.name.c_str(),
                 static_cast<long long>(d.versions),
@@ -94,12 +94,11 @@ int RunShow(const GlobalOptions& global, const std::string& ref_text, const std:
       PrintJson({{"dataset", ref.name}, {"version", nullptr}, {"history", History(ingestions)}});
       return kExitOk;
     }
-    std::printf("%s: no version yet; every ingestion was rejected\nhistory:\n",
-                ref.name.c_str());
+    std::printf("%s: no version yet; every ingestion was rejected\nhistory:\n", ref.name.c_str());
     for (const auto& i : ingestions) {
-      std::printf("  %s  %-8s ingestion %s  rows %lld, quarantined %lld\n",
-                  i.started_at.c_str(), i.status.c_str(), i.id.c_str(),
-                  static_cast<long long>(i.rows_in), static_cast<long long>(i.rows_quarantined));
+      std::printf("  %s  %-8s ingestion %s  rows %lld, quarantined %lld\n", i.started_at.c_str(),
+                  i.status.c_str(), i.id.c_str(), static_cast<long long>(i.rows_in),
+                  static_cast<long long>(i.rows_quarantined));
     }
     return kExitOk;
   }
@@ -110,8 +109,7 @@ int RunShow(const GlobalOptions& global, const std::string& ref_text, const std:
     ingestion = catalog.Ingestion(*v.ingestion_id);
     report = ParseJson(ws.artifacts().Get(ingestion.report_artifact), v.Ref() + " report");
   }
-  profile = ProfileSummary(
-      ParseJson(ws.artifacts().Get(v.profile_artifact), v.Ref() + " profile"));
+  profile = ProfileSummary(ParseJson(ws.artifacts().Get(v.profile_artifact), v.Ref() + " profile"));
   if (!html.empty()) {
     if (!v.ingestion_id) ThrowNotFound(v.Ref() + " was not ingested, so it has no report");
     WriteFileAtomic(html, ws.artifacts().Get(ingestion.report_html_artifact));
@@ -159,10 +157,10 @@ int RunShow(const GlobalOptions& global, const std::string& ref_text, const std:
   if (!report.is_null()) PrintReportSummary(report, 0);
   std::printf("history:\n");
   for (const auto& i : ingestions) {
-    std::printf("  %s  %-8s %-6s ingestion %s  rows %lld, quarantined %lld\n",
-                i.started_at.c_str(), i.status.c_str(),
-                i.version ? ("@" + std::to_string(*i.version)).c_str() : "-", i.id.c_str(),
-                static_cast<long long>(i.rows_in), static_cast<long long>(i.rows_quarantined));
+    std::printf("  %s  %-8s %-6s ingestion %s  rows %lld, quarantined %lld\n", i.started_at.c_str(),
+                i.status.c_str(), i.version ? ("@" + std::to_string(*i.version)).c_str() : "-",
+                i.id.c_str(), static_cast<long long>(i.rows_in),
+                static_cast<long long>(i.rows_quarantined));
   }
   if (!html.empty()) std::printf("HTML report written to %s\n", html.c_str());
   return kExitOk;
@@ -201,12 +199,13 @@ int RunLineage(const GlobalOptions& global, const std::string& ref_text) {
                 out["mloop_version"].get<std::string>().c_str(),
                 out["ingestion"].get<std::string>().c_str());
     for (const Json& s : out["sources"]) {
-      std::printf("  source   %s  sha256 %s  %lld bytes\n",
-                  s["path"].get<std::string>().c_str(), s["sha256"].get<std::string>().c_str(),
+      std::printf("  source   %s  sha256 %s  %lld bytes\n", s["path"].get<std::string>().c_str(),
+                  s["sha256"].get<std::string>().c_str(),
                   static_cast<long long>(s["bytes"].get<int64_t>()));
     }
     const Json& c = out["contract"]["digest"];
-    std::printf("  contract %s\n", c.is_null() ? "none" : ("sha256 " + c.get<std::string>()).c_str());
+    std::printf("  contract %s\n",
+                c.is_null() ? "none" : ("sha256 " + c.get<std::string>()).c_str());
   }
   for (const Json& p : out["parents"]) {
     std::printf("  parent   %s@%lld (%s)\n", p["dataset"].get<std::string>().c_str(),
@@ -216,8 +215,7 @@ int RunLineage(const GlobalOptions& global, const std::string& ref_text) {
   return kExitOk;
 }
 
-int RunExport(const GlobalOptions& global, const std::string& ref_text,
-              const std::string& output) {
+int RunExport(const GlobalOptions& global, const std::string& ref_text, const std::string& output) {
   store::Workspace ws = store::Workspace::Open(global.WorkspaceDir());
   data::DatasetCatalog catalog(ws.metadata());
   data::DatasetVersion v = catalog.Resolve(data::ParseDatasetRef(ref_text));
@@ -253,8 +251,8 @@ int RunQuarantine(const GlobalOptions& global, const std::string& ref_text,
   if (global.json) {
     PrintJson(Json{{"ingestion", ingestion.id}, {"output", output}, {"records", n}});
   } else {
-    std::printf("Wrote %lld quarantined records of ingestion %s to %s\n",
-                static_cast<long long>(n), ingestion.id.c_str(), output.c_str());
+    std::printf("Wrote %lld quarantined records of ingestion %s to %s\n", static_cast<long long>(n),
+                ingestion.id.c_str(), output.c_str());
   }
   return kExitOk;
 }
@@ -293,8 +291,7 @@ void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, CommandRunne
   auto export_args = std::make_shared<Args>();
   CLI::App* exp = cmd->add_subcommand("export", "Write a version's rows as CSV, TSV or JSON Lines");
   exp->add_option("REF", export_args->ref, "NAME@VERSION")->required();
-  exp->add_option("--output", export_args->output, "FILE.csv, FILE.tsv or FILE.jsonl")
-      ->required();
+  exp->add_option("--output", export_args->output, "FILE.csv, FILE.tsv or FILE.jsonl")->required();
   exp->callback([&global, run, export_args] {
     *run = [&global, export_args] {
       return RunExport(global, export_args->ref, export_args->output);

@@ -31,10 +31,10 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& a) {
   if (global.json) {
     PrintJson(result.report);
   } else if (result.reused) {
-    std::printf("%s: these sources were already ingested with this contract as %s "
-                "(ingestion %s); no new version\n",
-                result.dataset.c_str(), result.version->Ref().c_str(),
-                result.ingestion.id.c_str());
+    std::printf(
+        "%s: these sources were already ingested with this contract as %s "
+        "(ingestion %s); no new version\n",
+        result.dataset.c_str(), result.version->Ref().c_str(), result.ingestion.id.c_str());
   } else {
     PrintReportSummary(result.report, a.show);
     if (result.version) {
@@ -42,9 +42,10 @@ int RunIngest(const GlobalOptions& global, const IngestArgs& a) {
                   static_cast<long long>(result.version->rows), result.ingestion.id.c_str(),
                   result.ingestion.seconds);
     } else {
-      std::printf("  -> rejected: no version written; report and quarantine kept as "
-                  "ingestion %s\n",
-                  result.ingestion.id.c_str());
+      std::printf(
+          "  -> rejected: no version written; report and quarantine kept as "
+          "ingestion %s\n",
+          result.ingestion.id.c_str());
     }
     if (result.ingestion.rows_quarantined > 0) {
       std::printf("  quarantine: mloop datasets quarantine %s --output FILE.jsonl\n",
@@ -64,8 +65,9 @@ void AddIngestCommand(CLI::App& app, const GlobalOptions& global, CommandRunner*
   cmd->add_option("SOURCE", a->sources, "Files or glob patterns; together they make one batch")
       ->required();
   cmd->add_option("--dataset", a->dataset, "The dataset to add a version to")->required();
-  cmd->add_option("--contract", a->contract, "The contract (YAML or JSON); without one only "
-                                             "well-formedness is checked");
+  cmd->add_option("--contract", a->contract,
+                  "The contract (YAML or JSON); without one only "
+                  "well-formedness is checked");
   cmd->add_option("--show", a->show, "Quarantined rows listed in the summary (default 10)");
   cmd->callback([&global, run, a] { *run = [&global, a] { return RunIngest(global, *a); }; });
 }

@@ -20,7 +20,7 @@ void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
       ->required();
   cmd->add_option("--output", *output, "FILE.csv, FILE.tsv or FILE.jsonl")->required();
   cmd->add_flag("--features", r->include_features,
-               "Also write the model's input features, as feature.NAME columns");
+                "Also write the model's input features, as feature.NAME columns");
   cmd->add_option("--engine", r->engine,
                   "mloop (compiled trees, the default) or xgboost (XGBoost's own library)");
   cmd->callback([&global, run, r, output] {

@@ -125,8 +125,8 @@ int RunShow(const GlobalOptions& global, const std::string& id) {
   if (!r.artifacts.empty()) {
     std::printf("artifacts:\n");
     for (const auto& a : r.artifacts) {
-      std::printf("  %-32s %lld bytes, sha256 %s\n", a.path.c_str(),
-                  static_cast<long long>(a.size), a.digest.substr(0, 12).c_str());
+      std::printf("  %-32s %lld bytes, sha256 %s\n", a.path.c_str(), static_cast<long long>(a.size),
+                  a.digest.substr(0, 12).c_str());
     }
   }
   return kExitOk;
@@ -221,11 +221,9 @@ void AddRunsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* r
 
   auto show_id = std::make_shared<std::string>();
   CLI::App* show = cmd->add_subcommand("show", "One run: params, metrics, tags, inputs, files");
-  show->add_option("ID", *show_id, "The run id, or 6 or more of its first characters")
-      ->required();
-  show->callback([&global, run, show_id] {
-    *run = [&global, show_id] { return RunShow(global, *show_id); };
-  });
+  show->add_option("ID", *show_id, "The run id, or 6 or more of its first characters")->required();
+  show->callback(
+      [&global, run, show_id] { *run = [&global, show_id] { return RunShow(global, *show_id); }; });
 
   auto compare_ids = std::make_shared<std::vector<std::string>>();
   CLI::App* compare = cmd->add_subcommand("compare", "Params and metrics of runs side by side");

@@ -45,9 +45,8 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* 
   CLI::App* cmd = app.add_subcommand("train", "Train a model as a config says; track the run");
   auto config = std::make_shared<std::string>();
   cmd->add_option("--config", *config, "The training config (YAML or JSON)")->required();
-  cmd->callback([&global, run, config] {
-    *run = [&global, config] { return RunTrain(global, *config); };
-  });
+  cmd->callback(
+      [&global, run, config] { *run = [&global, config] { return RunTrain(global, *config); }; });
 }
 
 }  // namespace mloop::cli

@@ -121,8 +121,7 @@ MappedFile::MappedFile(const fs::path& path, bool populate) : path_(path) {
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {
     // MAP_POPULATE: readers touch every page anyway; faulting them in one go is faster.
-    void* p =
-        ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       std::string msg = ErrnoText();
       ::close(fd);

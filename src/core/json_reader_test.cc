@@ -15,15 +15,16 @@ TEST(JsonReaderTest, ErrorsNameTheSourceThePathAndWhatWasWrong) {
   const Json& a = doc["a"];
   ExpectError(ErrorCode::kInvalidArgument, {"train.yaml: a.b: expected an integer, got string"},
               [&] { r.Integer("a.b", a["b"]); });
-  ExpectError(ErrorCode::kInvalidArgument, {"a.c", "unknown key (expected one of: b, n)"},
-              [&] { r.CheckKeys("a", ParseYaml("{b: 1, c: 2}", "t"), {"b", "n"}); });
+  ExpectError(ErrorCode::kInvalidArgument, {"a.c", "unknown key (expected one of: b, n)"}, [&] {
+    r.CheckKeys("a", ParseYaml("{b: 1, c: 2}", "t"), {"b", "n"});
+  });
   ExpectError(ErrorCode::kInvalidArgument, {"a.n", ">= 1"}, [&] { r.Positive("a.n", a["n"]); });
   ExpectError(ErrorCode::kInvalidArgument, {"a.list[1]", "listed twice"},
               [&] { r.Names("a.list", a["list"]); });
-  ExpectError(ErrorCode::kInvalidArgument, {"a.zz", "required"},
-              [&] { r.Required("a", a, "zz"); });
-  ExpectError(ErrorCode::kInvalidArgument, {"a.b", "one of binary, regression", "\"x\""},
-              [&] { r.Choice("a.b", a["b"], {"binary", "regression"}); });
+  ExpectError(ErrorCode::kInvalidArgument, {"a.zz", "required"}, [&] { r.Required("a", a, "zz"); });
+  ExpectError(ErrorCode::kInvalidArgument, {"a.b", "one of binary, regression", "\"x\""}, [&] {
+    r.Choice("a.b", a["b"], {"binary", "regression"});
+  });
   EXPECT_EQ(r.Choice("t", Json("binary"), {"binary"}), "binary");
   EXPECT_EQ(r.NonNegative("n", Json(0)), 0);
   EXPECT_EQ(JsonReader::Join("", "k"), "k");

@@ -19,8 +19,8 @@ using store::Row;
 using store::Value;
 
 bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 std::optional<std::string> OptText(const Value& v) {
@@ -121,8 +121,8 @@ std::string DatasetRef::ToString() const {
 }
 
 void CheckDatasetName(std::string_view name) {
-  bool ok = !name.empty() && name.size() <= 128 && name[0] != '.' && name[0] != '_' &&
-            name[0] != '-';
+  bool ok =
+      !name.empty() && name.size() <= 128 && name[0] != '.' && name[0] != '_' && name[0] != '-';
   for (char c : name) ok = ok && IsNameChar(c);
   if (!ok) {
     ThrowInvalidArgument("dataset name '" + std::string(name) +
@@ -211,14 +211,14 @@ Json DatasetVersion::ToJson() const {
 
 std::vector<DatasetSummary> DatasetCatalog::List() {
   std::vector<DatasetSummary> out;
-  for (const Row& r : db_.Query(
-           "SELECT d.name, d.created_at, "
-           "(SELECT COUNT(*) FROM dataset_versions v WHERE v.dataset = d.name), "
-           "(SELECT MAX(version) FROM dataset_versions v WHERE v.dataset = d.name), "
-           "(SELECT COUNT(*) FROM ingestions i WHERE i.dataset = d.name), "
-           "(SELECT COUNT(*) FROM ingestions i WHERE i.dataset = d.name "
-           "AND i.status = 'rejected') "
-           "FROM datasets d ORDER BY d.name")) {
+  for (const Row& r :
+       db_.Query("SELECT d.name, d.created_at, "
+                 "(SELECT COUNT(*) FROM dataset_versions v WHERE v.dataset = d.name), "
+                 "(SELECT MAX(version) FROM dataset_versions v WHERE v.dataset = d.name), "
+                 "(SELECT COUNT(*) FROM ingestions i WHERE i.dataset = d.name), "
+                 "(SELECT COUNT(*) FROM ingestions i WHERE i.dataset = d.name "
+                 "AND i.status = 'rejected') "
+                 "FROM datasets d ORDER BY d.name")) {
     DatasetSummary s;
     s.name = AsText(r[0]);
     s.created_at = AsText(r[1]);
@@ -239,17 +239,17 @@ std::vector<DatasetSummary> DatasetCatalog::List() {
 std::vector<DatasetVersion> DatasetCatalog::QueryVersions(std::string_view where,
                                                           const Params& params) {
   std::vector<DatasetVersion> out;
-  for (const Row& r : db_.Query("SELECT " + std::string(kVersionColumns) +
-                                    " FROM dataset_versions WHERE " + std::string(where) +
-                                    " ORDER BY version",
-                                params)) {
+  for (const Row& r :
+       db_.Query("SELECT " + std::string(kVersionColumns) + " FROM dataset_versions WHERE " +
+                     std::string(where) + " ORDER BY version",
+                 params)) {
     out.push_back(VersionFromRow(r));
   }
   for (DatasetVersion& v : out) {
-    for (const Row& p : db_.Query(
-             "SELECT parent_dataset, parent_version, relation FROM dataset_version_parents "
-             "WHERE dataset = ? AND version = ? ORDER BY parent_dataset, parent_version",
-             {v.dataset, v.version})) {
+    for (const Row& p :
+         db_.Query("SELECT parent_dataset, parent_version, relation FROM dataset_version_parents "
+                   "WHERE dataset = ? AND version = ? ORDER BY parent_dataset, parent_version",
+                   {v.dataset, v.version})) {
       v.parents.push_back({AsText(p[0]), AsInt64(p[1]), AsText(p[2])});
     }
   }
@@ -267,10 +267,10 @@ std::vector<IngestionRecord> DatasetCatalog::QueryIngestions(std::string_view wh
     out.push_back(IngestionFromRow(r));
   }
   for (IngestionRecord& i : out) {
-    for (const Row& s : db_.Query(
-             "SELECT path, sha256, bytes, rows_in, rows_malformed FROM ingestion_sources "
-             "WHERE ingestion_id = ? ORDER BY position",
-             {i.id})) {
+    for (const Row& s :
+         db_.Query("SELECT path, sha256, bytes, rows_in, rows_malformed FROM ingestion_sources "
+                   "WHERE ingestion_id = ? ORDER BY position",
+                   {i.id})) {
       i.sources.push_back(
           {AsText(s[0]), AsText(s[1]), AsInt64(s[2]), AsInt64(s[3]), AsInt64(s[4])});
     }
@@ -362,12 +362,11 @@ std::optional<DatasetVersion> DatasetCatalog::CommitIngestion(
       db_.Exec(
           "INSERT INTO ingestion_sources (ingestion_id, position, path, sha256, bytes, "
           "rows_in, rows_malformed) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          {in.id, static_cast<int64_t>(i), s.path, s.sha256, s.bytes, s.rows_in,
-           s.rows_malformed});
+          {in.id, static_cast<int64_t>(i), s.path, s.sha256, s.bytes, s.rows_in, s.rows_malformed});
     }
     if (!version) return;
-    auto max = db_.QueryRow("SELECT MAX(version) FROM dataset_versions WHERE dataset = ?",
-                            {in.dataset});
+    auto max =
+        db_.QueryRow("SELECT MAX(version) FROM dataset_versions WHERE dataset = ?", {in.dataset});
     int64_t next = (max && !IsNull((*max)[0])) ? AsInt64((*max)[0]) + 1 : 1;
     db_.Exec("INSERT INTO dataset_versions (" + std::string(kVersionColumns) +
                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

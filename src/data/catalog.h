@@ -51,7 +51,7 @@ struct SourceRecord {
 struct IngestionRecord {
   std::string id;
   std::string dataset;
-  std::string status;  // "accepted" or "rejected".
+  std::string status;              // "accepted" or "rejected".
   std::optional<int64_t> version;  // The version it made; nullopt when rejected.
   std::string ingest_key;
   std::optional<std::string> contract_digest;    // nullopt: ingested without a contract.
@@ -161,8 +161,7 @@ class DatasetCatalog {
 
  private:
   std::vector<DatasetVersion> QueryVersions(std::string_view where, const store::Params& params);
-  std::vector<IngestionRecord> QueryIngestions(std::string_view where,
-                                               const store::Params& params);
+  std::vector<IngestionRecord> QueryIngestions(std::string_view where, const store::Params& params);
 
   store::MetadataStore& db_;
 };

@@ -40,9 +40,9 @@ NewVersion MakeVersion() {
   NewVersion v;
   v.data_artifact = std::string(64, '1');
   v.profile_artifact = std::string(64, '2');
-  v.schema = table::Schema({{"age", table::DataType::kInt64, table::ColumnRole::kFeature, false},
-                            {"income", table::DataType::kCategory, table::ColumnRole::kLabel,
-                             true}});
+  v.schema =
+      table::Schema({{"age", table::DataType::kInt64, table::ColumnRole::kFeature, false},
+                     {"income", table::DataType::kCategory, table::ColumnRole::kLabel, true}});
   v.rows = 9;
   v.data_bytes = 1234;
   return v;

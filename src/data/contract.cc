@@ -491,7 +491,6 @@ class Parser : public JsonReader {
     }
     return c;
   }
-
 };
 
 }  // namespace

@@ -31,24 +31,11 @@ void CheckOutputFolder(const fs::path& output) {
   fs::path parent = fs::absolute(output).parent_path();
   std::error_code ec;
   if (!fs::is_directory(parent, ec)) {
-    ThrowInvalidArgument(output.string() + ": the folder " + parent.string() +
-                         " does not exist");
+    ThrowInvalidArgument(output.string() + ": the folder " + parent.string() + " does not exist");
   }
 }
 
 // A string column from values.
-table::Column StringColumn(std::string name, const std::vector<std::string>& values) {
-  std::vector<uint64_t> offsets{0};
-  std::string chars;
-  for (const std::string& v : values) {
-    chars += v;
-    offsets.push_back(chars.size());
-  }
-  table::Bitmap valid;
-  valid.AppendMany(true, values.size());
-  return table::Column::FromStrings(std::move(name), std::move(offsets), std::move(chars),
-                                    std::move(valid));
-}
 
 }  // namespace
 
@@ -71,10 +58,9 @@ table::Table LoadVersionTable(store::Workspace& workspace, const DatasetVersion&
   }
 }
 
-stats::TableProfile LoadVersionProfile(store::Workspace& workspace,
-                                       const DatasetVersion& version) {
-  Json doc = ParseJson(workspace.artifacts().Get(version.profile_artifact),
-                       version.Ref() + " profile");
+stats::TableProfile LoadVersionProfile(store::Workspace& workspace, const DatasetVersion& version) {
+  Json doc =
+      ParseJson(workspace.artifacts().Get(version.profile_artifact), version.Ref() + " profile");
   return stats::TableProfile::FromJson(doc);
 }
 
@@ -113,8 +99,7 @@ int64_t ExportQuarantine(store::Workspace& workspace, const IngestionRecord& ing
     if (end == std::string::npos) end = jsonl.size();
     ++n;
     Json q = ParseJson(std::string_view(jsonl).substr(start, end - start),
-                       "quarantine of ingestion " + ingestion.id + ", record " +
-                           std::to_string(n));
+                       "quarantine of ingestion " + ingestion.id + ", record " + std::to_string(n));
     start = end + 1;
     std::string check, column, detail;
     for (const Json& r : q["reasons"]) {
@@ -132,14 +117,14 @@ int64_t ExportQuarantine(store::Workspace& workspace, const IngestionRecord& ing
                                                                 : q["values"].dump());
   }
   table::Table t;
-  t.AddColumn(StringColumn("source", sources));
+  t.AddColumn(table::Column::FromStringValues("source", sources));
   table::Bitmap valid;
   valid.AppendMany(true, lines.size());
   t.AddColumn(table::Column::FromInts("line", table::DataType::kInt64, lines, std::move(valid)));
-  t.AddColumn(StringColumn("checks", checks));
-  t.AddColumn(StringColumn("columns", columns));
-  t.AddColumn(StringColumn("details", details));
-  t.AddColumn(StringColumn("text", texts));
+  t.AddColumn(table::Column::FromStringValues("checks", checks));
+  t.AddColumn(table::Column::FromStringValues("columns", columns));
+  t.AddColumn(table::Column::FromStringValues("details", details));
+  t.AddColumn(table::Column::FromStringValues("text", texts));
   std::vector<int64_t> numbers(lines.size());
   for (size_t i = 0; i < numbers.size(); ++i) numbers[i] = static_cast<int64_t>(i + 1);
   t.set_line_numbers(std::move(numbers));

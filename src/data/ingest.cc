@@ -124,8 +124,8 @@ ReadSource ReadOne(const SourceRecord& record, const std::optional<Contract>& co
 // The raw text of the records that start on `lines` (sorted, 1-based) of `data`: from the start
 // of the line to the line end that is outside quotes, without the line end.
 std::vector<std::pair<int64_t, std::string>> RecordTexts(std::string_view data,
-                                                        const std::vector<int64_t>& lines,
-                                                        char quote) {
+                                                         const std::vector<int64_t>& lines,
+                                                         char quote) {
   std::vector<std::pair<int64_t, std::string>> out;
   size_t pos = 0;
   int64_t line = 1;
@@ -208,9 +208,8 @@ void AddHistoryChecks(const std::vector<IngestionRecord>& history, const IngestR
     counts.push_back(static_cast<double>(i.rows_in));
     rates.push_back(i.quarantine_rate());
   }
-  double rate = report->rows_in > 0
-                    ? static_cast<double>(report->rows_quarantined) / report->rows_in
-                    : 0.0;
+  double rate =
+      report->rows_in > 0 ? static_cast<double>(report->rows_quarantined) / report->rows_in : 0.0;
   auto add = [&](const char* name, const std::vector<double>& values, double current) {
     stats::AnomalyOptions o;
     o.k = request.history_sigmas;
@@ -503,8 +502,7 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
   ctx.facts.emplace_back("started", ingestion.started_at);
   ctx.facts.emplace_back("seconds", std::to_string(ingestion.seconds));
   ctx.facts.emplace_back("mloop", ingestion.mloop_version);
-  ingestion.report_html_artifact =
-      artifacts.Put(RenderHtmlReport(report, &profile, ctx));
+  ingestion.report_html_artifact = artifacts.Put(RenderHtmlReport(report, &profile, ctx));
 
   timer.Done("reports");
   std::optional<DatasetVersion> committed = catalog.CommitIngestion(ingestion, version);

@@ -50,10 +50,10 @@ TEST_F(IngestTest, CleanRowsBecomeAVersionAndBadOnesTheQuarantineWithTheirText) 
   auto a = Write("a.csv",
                  "id,age,city,note\n"
                  "1,30,Oslo,fine\n"
-                 "2,150,Lima,too old\n"             // line 3: max
-                 "3,40,Paris,unknown city\n"        // line 4: allowed
+                 "2,150,Lima,too old\n"              // line 3: max
+                 "3,40,Paris,unknown city\n"         // line 4: allowed
                  "4,12,Pune,\"child,\n in Pune\"\n"  // line 5-6: row rule, quoted newline
-                 "5,x,Oslo,not a number\n"          // line 7: malformed (fixed type)
+                 "5,x,Oslo,not a number\n"           // line 7: malformed (fixed type)
                  "6,50,Oslo,fine\n");
   IngestResult r = Run({a.string()});
   ASSERT_TRUE(r.version.has_value());

@@ -532,11 +532,10 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
       malformed_ends.push_back(malformed_seen += s.malformed);
     }
     if (rows_seen != table.num_rows() || malformed_seen != malformed.size()) {
-      ThrowInvalidArgument(std::string(source) + ": the sources hold " +
-                           std::to_string(rows_seen) + " rows and " +
-                           std::to_string(malformed_seen) + " malformed rows, the batch " +
-                           std::to_string(table.num_rows()) + " and " +
-                           std::to_string(malformed.size()));
+      ThrowInvalidArgument(std::string(source) + ": the sources hold " + std::to_string(rows_seen) +
+                           " rows and " + std::to_string(malformed_seen) +
+                           " malformed rows, the batch " + std::to_string(table.num_rows()) +
+                           " and " + std::to_string(malformed.size()));
     }
   }
   auto source_of = [](const std::vector<size_t>& ends, size_t index) {
@@ -804,9 +803,9 @@ void EvaluateDistribution(const Contract& contract, const stats::TableProfile& r
     }
   }
   const std::string against = d.reference_name + "@" + d.reference_version;
-  CheckResult r = ListCheck("distribution", false,
-                            "PSI <= " + FormatDouble(d.psi_max) + " against " + against,
-                            Json::object(), d.severity);
+  CheckResult r =
+      ListCheck("distribution", false, "PSI <= " + FormatDouble(d.psi_max) + " against " + against,
+                Json::object(), d.severity);
   r.column = JoinNames(d.columns);
   r.element_count = static_cast<int64_t>(names.size());
   bool passed = true;

@@ -11,8 +11,8 @@
 #include <utility>
 
 #include "core/error.h"
-#include "core/time.h"
 #include "core/json_reader.h"
+#include "core/time.h"
 #include "stats/hash.h"
 
 namespace mloop::features {

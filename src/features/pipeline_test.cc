@@ -686,10 +686,12 @@ TEST(AdultTest, DocumentedExampleFitsAndRoundTrips) {
 
 // With MLOOP_FEATURES_REFERENCE_DIR set, writes the double-precision matrix of each spec in
 // tests/reference/features_specs/ applied to Adult as NAME.csv there, for
-// tests/reference/features_sklearn.py to compare with scikit-learn. Skipped otherwise.
+// tests/reference/features_sklearn.py to compare with scikit-learn; without it, into a temporary
+// folder, so the reference specs are fitted and written in every run.
 TEST(AdultTest, WritesReferenceMatrices) {
-  const char* out_dir = std::getenv("MLOOP_FEATURES_REFERENCE_DIR");
-  if (!out_dir) GTEST_SKIP() << "MLOOP_FEATURES_REFERENCE_DIR is not set";
+  test::TempDir scratch;
+  const char* env_dir = std::getenv("MLOOP_FEATURES_REFERENCE_DIR");
+  const std::string out_dir = env_dir != nullptr ? env_dir : scratch.path().string();
   table::Table adult = ReadAdult();
   table::Schema schema({{"income", DataType::kCategory, table::ColumnRole::kLabel}});
   std::filesystem::path specs = std::string(MLOOP_REFERENCE_DIR) + "/features_specs";
@@ -710,6 +712,10 @@ TEST(AdultTest, WritesReferenceMatrices) {
       out << "\n";
     }
     ASSERT_TRUE(out.good());
+    out.close();
+    EXPECT_GT(std::filesystem::file_size(std::filesystem::path(out_dir) /
+                                         (entry.path().stem().string() + ".csv")),
+              m.num_rows * m.num_features);
     ++written;
   }
   EXPECT_GT(written, 0u);

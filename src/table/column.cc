@@ -307,6 +307,18 @@ Column Column::FromBools(std::string name, std::vector<uint8_t> values, Bitmap v
   return c;
 }
 
+Column Column::FromStringValues(std::string name, const std::vector<std::string>& values) {
+  std::vector<uint64_t> offsets{0};
+  std::string chars;
+  for (const std::string& v : values) {
+    chars += v;
+    offsets.push_back(chars.size());
+  }
+  Bitmap valid;
+  valid.AppendMany(true, values.size());
+  return FromStrings(std::move(name), std::move(offsets), std::move(chars), std::move(valid));
+}
+
 Column Column::FromStrings(std::string name, std::vector<uint64_t> offsets, std::string chars,
                            Bitmap validity) {
   if (offsets.empty() || offsets.back() != chars.size()) {

@@ -131,6 +131,8 @@ class Column {
   static Column FromBools(std::string name, std::vector<uint8_t> values, Bitmap validity);
   static Column FromStrings(std::string name, std::vector<uint64_t> offsets, std::string chars,
                             Bitmap validity);
+  // A string column of `values`, none null.
+  static Column FromStringValues(std::string name, const std::vector<std::string>& values);
   static Column FromCategory(std::string name, std::vector<int32_t> codes,
                              std::vector<std::string> dictionary, Bitmap validity);
 

@@ -17,12 +17,12 @@
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "table/csv_sniffer.h"
-#include "table/table_ops.h"
 #include "table/internal/csv_tokenizer.h"
 #include "table/internal/input.h"
 #include "table/internal/null_matcher.h"
 #include "table/internal/string_dictionary.h"
 #include "table/internal/value_parse.h"
+#include "table/table_ops.h"
 
 // How a file is read:
 //
@@ -1219,8 +1219,8 @@ CsvReadResult ReadCsvInPieces(const std::filesystem::path& path, const CsvOption
     std::string_view piece = window.substr(0, cut);
     const char* after_skipped = SkipLines(piece, options.skip_lines);
     if (first && !at_end &&
-        !HasRecord(std::string_view(after_skipped,
-                                    static_cast<size_t>(piece.data() + piece.size() - after_skipped)),
+        !HasRecord(std::string_view(after_skipped, static_cast<size_t>(piece.data() + piece.size() -
+                                                                       after_skipped)),
                    options.comment)) {
       want *= 2;  // The first piece settles the dialect: it needs a record to look at.
       continue;

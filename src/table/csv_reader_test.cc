@@ -355,7 +355,8 @@ TEST(CsvReaderPiecesTest, ATypeThatWidensInALaterPieceWidensTheColumn) {
 }
 
 TEST(CsvReaderPiecesTest, ARecordLongerThanAPieceIsReadWhole) {
-  std::string text = "a,b\n1,\"" + std::string(500, 'x') + "\n" + std::string(300, 'y') + "\"\n2,z\n";
+  std::string text =
+      "a,b\n1,\"" + std::string(500, 'x') + "\n" + std::string(300, 'y') + "\"\n2,z\n";
   ExpectPiecesReadAsWhole(text);
 }
 

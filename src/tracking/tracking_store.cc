@@ -24,9 +24,9 @@ using store::Params;
 using store::Row;
 using store::Value;
 
-constexpr size_t kMaxKeyLength = 250;       // MLflow's limit for metric, param and tag keys.
-constexpr size_t kMaxParamLength = 6000;    // MLflow's limit for a param value.
-constexpr size_t kMaxTagLength = 8000;      // MLflow's limit for a tag value.
+constexpr size_t kMaxKeyLength = 250;     // MLflow's limit for metric, param and tag keys.
+constexpr size_t kMaxParamLength = 6000;  // MLflow's limit for a param value.
+constexpr size_t kMaxTagLength = 8000;    // MLflow's limit for a tag value.
 
 void CheckKey(std::string_view what, std::string_view key) {
   bool ok = !key.empty() && key.size() <= kMaxKeyLength;
@@ -37,8 +37,7 @@ void CheckKey(std::string_view what, std::string_view key) {
   }
 }
 
-void CheckLength(std::string_view what, std::string_view key, std::string_view value,
-                 size_t max) {
+void CheckLength(std::string_view what, std::string_view key, std::string_view value, size_t max) {
   if (value.size() > max) {
     ThrowInvalidArgument(std::string(what) + " '" + std::string(key) + "': the value has " +
                          std::to_string(value.size()) + " characters, more than " +
@@ -198,9 +197,9 @@ Experiment TrackingStore::GetOrCreateExperiment(std::string_view name) {
   }
   Experiment out;
   db_.InTransaction([&] {
-    auto row = db_.QueryRow("SELECT " + std::string(kExperimentColumns) +
-                                " FROM experiments WHERE name = ?",
-                            {std::string(name)});
+    auto row = db_.QueryRow(
+        "SELECT " + std::string(kExperimentColumns) + " FROM experiments WHERE name = ?",
+        {std::string(name)});
     if (row) {
       out = ExperimentFromRow(*row);
       return;
@@ -225,9 +224,9 @@ Experiment TrackingStore::GetOrCreateExperiment(std::string_view name) {
 }
 
 Experiment TrackingStore::GetExperiment(int64_t experiment_id) {
-  auto row = db_.QueryRow("SELECT " + std::string(kExperimentColumns) +
-                              " FROM experiments WHERE experiment_id = ?",
-                          {experiment_id});
+  auto row = db_.QueryRow(
+      "SELECT " + std::string(kExperimentColumns) + " FROM experiments WHERE experiment_id = ?",
+      {experiment_id});
   if (!row) ThrowNotFound("experiment " + std::to_string(experiment_id) + " does not exist");
   Experiment e = ExperimentFromRow(*row);
   for (const Row& t : db_.Query("SELECT key, value FROM experiment_tags WHERE experiment_id = ?",
@@ -238,8 +237,8 @@ Experiment TrackingStore::GetExperiment(int64_t experiment_id) {
 }
 
 Experiment TrackingStore::GetExperimentByName(std::string_view name) {
-  auto row = db_.QueryRow("SELECT experiment_id FROM experiments WHERE name = ?",
-                          {std::string(name)});
+  auto row =
+      db_.QueryRow("SELECT experiment_id FROM experiments WHERE name = ?", {std::string(name)});
   if (!row) ThrowNotFound("experiment '" + std::string(name) + "' does not exist");
   return GetExperiment(AsInt64((*row)[0]));
 }
@@ -277,8 +276,7 @@ Run TrackingStore::CreateRun(const NewRun& in) {
     db_.Exec("INSERT INTO runs (" + std::string(kRunColumns) +
                  ") VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?, ?)",
              {run.run_id, run.experiment_id, run.run_name, run.user_id, run.start_time,
-              run.artifact_uri,
-              run.parent_run_id ? Value(*run.parent_run_id) : Value(Null{})});
+              run.artifact_uri, run.parent_run_id ? Value(*run.parent_run_id) : Value(Null{})});
     for (const auto& [k, v] : in.tags) {
       db_.Exec("INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)", {run.run_id, k, v});
     }
@@ -309,13 +307,13 @@ void TrackingStore::LogParamLocked(const std::string& id, std::string_view key,
                                    std::string_view value) {
   CheckKey("param", key);
   CheckLength("param", key, value, kMaxParamLength);
-  auto old = db_.QueryRow("SELECT value FROM params WHERE run_id = ? AND key = ?",
-                          {id, std::string(key)});
+  auto old =
+      db_.QueryRow("SELECT value FROM params WHERE run_id = ? AND key = ?", {id, std::string(key)});
   if (old) {
     if (AsText((*old)[0]) == value) return;
     ThrowInvalidArgument("param '" + std::string(key) + "' of run " + id + " is '" +
-                         AsText((*old)[0]) + "'; a param cannot change (to '" +
-                         std::string(value) + "')");
+                         AsText((*old)[0]) + "'; a param cannot change (to '" + std::string(value) +
+                         "')");
   }
   db_.Exec("INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)",
            {id, std::string(key), std::string(value)});
@@ -336,8 +334,7 @@ void TrackingStore::LogParams(std::string_view run_id,
 
 void TrackingStore::LogMetricLocked(const std::string& id, const MetricPoint& m) {
   CheckKey("metric", m.key);
-  auto seq = db_.QueryRow("SELECT MAX(seq) FROM metrics WHERE run_id = ? AND key = ?",
-                          {id, m.key});
+  auto seq = db_.QueryRow("SELECT MAX(seq) FROM metrics WHERE run_id = ? AND key = ?", {id, m.key});
   int64_t next = (seq && !IsNull((*seq)[0])) ? AsInt64((*seq)[0]) + 1 : 0;
   int64_t nan = std::isnan(m.value) ? 1 : 0;
   db_.Exec(
@@ -446,9 +443,9 @@ Run TrackingStore::LoadRun(const Row& r) {
   run.lifecycle_stage = AsText(r[7]);
   run.artifact_uri = AsText(r[8]);
   if (!IsNull(r[9])) run.parent_run_id = AsText(r[9]);
-  for (const Row& m : db_.Query(
-           "SELECT key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_id = ?",
-           {run.run_id})) {
+  for (const Row& m :
+       db_.Query("SELECT key, value, is_nan, timestamp, step FROM latest_metrics WHERE run_id = ?",
+                 {run.run_id})) {
     run.metrics[AsText(m[0])] =
         MetricPoint{AsText(m[0]), ValueOfMetric(m[1], m[2]), AsInt64(m[3]), AsInt64(m[4])};
   }
@@ -458,16 +455,16 @@ Run TrackingStore::LoadRun(const Row& r) {
   for (const Row& t : db_.Query("SELECT key, value FROM tags WHERE run_id = ?", {run.run_id})) {
     run.tags[AsText(t[0])] = AsText(t[1]);
   }
-  for (const Row& i : db_.Query(
-           "SELECT i.dataset, i.version, i.context, v.data_artifact FROM run_inputs i "
-           "JOIN dataset_versions v ON v.dataset = i.dataset AND v.version = i.version "
-           "WHERE i.run_id = ? ORDER BY i.context, i.dataset, i.version",
-           {run.run_id})) {
+  for (const Row& i :
+       db_.Query("SELECT i.dataset, i.version, i.context, v.data_artifact FROM run_inputs i "
+                 "JOIN dataset_versions v ON v.dataset = i.dataset AND v.version = i.version "
+                 "WHERE i.run_id = ? ORDER BY i.context, i.dataset, i.version",
+                 {run.run_id})) {
     run.inputs.push_back({AsText(i[0]), AsInt64(i[1]), AsText(i[2]), AsText(i[3])});
   }
-  for (const Row& a : db_.Query(
-           "SELECT path, digest, size FROM run_artifacts WHERE run_id = ? ORDER BY path",
-           {run.run_id})) {
+  for (const Row& a :
+       db_.Query("SELECT path, digest, size FROM run_artifacts WHERE run_id = ? ORDER BY path",
+                 {run.run_id})) {
     run.artifacts.push_back({AsText(a[0]), AsText(a[1]), AsInt64(a[2])});
   }
   return run;
@@ -475,8 +472,8 @@ Run TrackingStore::LoadRun(const Row& r) {
 
 Run TrackingStore::GetRun(std::string_view run_id) {
   std::string id = ResolveRun(run_id, false);
-  auto row = db_.QueryRow("SELECT " + std::string(kRunColumns) + " FROM runs WHERE run_id = ?",
-                          {id});
+  auto row =
+      db_.QueryRow("SELECT " + std::string(kRunColumns) + " FROM runs WHERE run_id = ?", {id});
   return LoadRun(*row);
 }
 
@@ -484,18 +481,18 @@ std::vector<MetricPoint> TrackingStore::MetricHistory(std::string_view run_id,
                                                       std::string_view key) {
   std::string id = ResolveRun(run_id, false);
   std::vector<MetricPoint> out;
-  for (const Row& m : db_.Query(
-           "SELECT value, is_nan, timestamp, step FROM metrics WHERE run_id = ? AND key = ? "
-           "ORDER BY seq",
-           {id, std::string(key)})) {
+  for (const Row& m :
+       db_.Query("SELECT value, is_nan, timestamp, step FROM metrics WHERE run_id = ? AND key = ? "
+                 "ORDER BY seq",
+                 {id, std::string(key)})) {
     out.push_back({std::string(key), ValueOfMetric(m[0], m[1]), AsInt64(m[2]), AsInt64(m[3])});
   }
   return out;
 }
 
 std::vector<Run> TrackingStore::ListRuns(const std::vector<int64_t>& experiment_ids) {
-  std::string sql = "SELECT " + std::string(kRunColumns) +
-                    " FROM runs WHERE lifecycle_stage = 'active'";
+  std::string sql =
+      "SELECT " + std::string(kRunColumns) + " FROM runs WHERE lifecycle_stage = 'active'";
   Params params;
   if (!experiment_ids.empty()) {
     sql += " AND experiment_id IN (";

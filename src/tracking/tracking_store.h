@@ -54,7 +54,7 @@ struct Experiment {
 
 struct MetricPoint {
   std::string key;
-  double value = 0;  // May be NaN or infinite.
+  double value = 0;       // May be NaN or infinite.
   int64_t timestamp = 0;  // Milliseconds since the epoch.
   int64_t step = 0;
 };

@@ -50,7 +50,8 @@ TEST_F(TrackingStoreTest, ExperimentsAreCreatedOnceAndDefaultIsZero) {
 
 TEST_F(TrackingStoreTest, ARunKeepsParamsMetricsTagsAndArtifacts) {
   Experiment e = t_.GetOrCreateExperiment("adult");
-  tracking::Run run = t_.CreateRun(MakeRun(e.experiment_id, "xgb", std::nullopt, {{"mloop.source", "test"}}));
+  tracking::Run run =
+      t_.CreateRun(MakeRun(e.experiment_id, "xgb", std::nullopt, {{"mloop.source", "test"}}));
   EXPECT_EQ(run.status, RunStatus::kRunning);
   EXPECT_EQ(run.run_id.size(), 32u);
   t_.LogParams(run.run_id, {{"max_depth", "6"}, {"eta", "0.3"}});
@@ -105,18 +106,21 @@ TEST_F(TrackingStoreTest, MLflowRulesAreErrorsThatNameTheKey) {
               [&] { t_.LogParam(run.run_id, "depth", "7"); });
   ExpectError(ErrorCode::kInvalidArgument, {"param key"},
               [&] { t_.LogParam(run.run_id, "", "1"); });
-  ExpectError(ErrorCode::kInvalidArgument, {"metric key"},
-              [&] { t_.LogMetric(run.run_id, {std::string(300, 'k'), 1, 0, 0}); });
-  ExpectError(ErrorCode::kInvalidArgument, {"adult@1", "no such dataset version"},
-              [&] { t_.LogInput(run.run_id, {"adult", 1, "training", ""}); });
+  ExpectError(ErrorCode::kInvalidArgument, {"metric key"}, [&] {
+    t_.LogMetric(run.run_id, {std::string(300, 'k'), 1, 0, 0});
+  });
+  ExpectError(ErrorCode::kInvalidArgument, {"adult@1", "no such dataset version"}, [&] {
+    t_.LogInput(run.run_id, {"adult", 1, "training", ""});
+  });
   ExpectError(ErrorCode::kInvalidArgument, {"'../x'"},
               [&] { t_.LogArtifact(run.run_id, "../x", "b"); });
   ExpectError(ErrorCode::kNotFound, {"'abcdef12'"}, [&] { t_.GetRun("abcdef12"); });
   ExpectError(ErrorCode::kInvalidArgument, {"not RUNNING"},
               [&] { t_.EndRun(run.run_id, RunStatus::kRunning); });
   t_.EndRun(run.run_id, RunStatus::kFailed);
-  ExpectError(ErrorCode::kInvalidArgument, {"has ended", "FAILED"},
-              [&] { t_.LogMetric(run.run_id, {"m", 1, 0, 0}); });
+  ExpectError(ErrorCode::kInvalidArgument, {"has ended", "FAILED"}, [&] {
+    t_.LogMetric(run.run_id, {"m", 1, 0, 0});
+  });
   t_.SetTag(run.run_id, "review", "ok");  // Tags may still change.
   ExpectError(ErrorCode::kNotFound, {"experiment 42"}, [&] { t_.CreateRun(MakeRun(42)); });
 }
@@ -126,7 +130,8 @@ TEST_F(TrackingStoreTest, ChildRunsAndListingNewestFirst) {
   tracking::Run parent = t_.CreateRun(MakeRun(e, "search", std::nullopt, {}, 1000));
   tracking::Run child1 = t_.CreateRun(MakeRun(e, "trial-1", parent.run_id, {}, 2000));
   tracking::Run child2 = t_.CreateRun(MakeRun(e, "trial-2", parent.run_id, {}, 3000));
-  t_.CreateRun(MakeRun(t_.GetOrCreateExperiment("other").experiment_id, "", std::nullopt, {}, 4000));
+  t_.CreateRun(
+      MakeRun(t_.GetOrCreateExperiment("other").experiment_id, "", std::nullopt, {}, 4000));
   auto runs = t_.ListRuns({e});
   ASSERT_EQ(runs.size(), 3u);
   EXPECT_EQ(runs[0].run_id, child2.run_id);

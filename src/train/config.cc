@@ -32,8 +32,9 @@ void CheckLinearParam(const JsonReader& r, const std::string& path, const std::s
   for (std::string_view k : kLinearParams) {
     if (k == key) return;
   }
-  r.Fail(path, "not a parameter of the linear estimators (expected one of: l2, l1, max_iter, "
-               "tol, fit_intercept)");
+  r.Fail(path,
+         "not a parameter of the linear estimators (expected one of: l2, l1, max_iter, "
+         "tol, fit_intercept)");
 }
 
 }  // namespace
@@ -79,12 +80,14 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
       split.method = r.Choice("data.split.method", s["method"], {"random", "stratified", "time"});
     }
     if (has(s, "validation_fraction")) {
-      split.validation_fraction = r.Share("data.split.validation_fraction", s["validation_fraction"]);
+      split.validation_fraction =
+          r.Share("data.split.validation_fraction", s["validation_fraction"]);
       if (split.validation_fraction <= 0 || split.validation_fraction >= 1) {
         r.Fail("data.split.validation_fraction", "expected a share strictly between 0 and 1");
       }
     }
-    if (has(s, "time_column")) split.time_column = r.Name("data.split.time_column", s["time_column"]);
+    if (has(s, "time_column"))
+      split.time_column = r.Name("data.split.time_column", s["time_column"]);
     if (split.method == "time" && split.time_column.empty()) {
       r.Fail("data.split.time_column", "required when data.split.method is time");
     }
@@ -109,9 +112,9 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
     if (has(label, "positive")) c.label.positive = r.String("label.positive", label["positive"]);
   }
 
-  std::string task = r.Choice("task", r.Required("", doc, "task"),
-                              {"binary", "multiclass", "regression"});
-  c.task = task == "binary" ? Task::kBinary
+  std::string task =
+      r.Choice("task", r.Required("", doc, "task"), {"binary", "multiclass", "regression"});
+  c.task = task == "binary"       ? Task::kBinary
            : task == "multiclass" ? Task::kMulticlass
                                   : Task::kRegression;
   if (c.task == Task::kRegression && (!c.label.map.empty() || c.label.positive)) {
@@ -168,11 +171,12 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
         c.estimator.early_stopping.rounds = r.Positive("estimator.early_stopping", es);
       } else {
         r.CheckKeys("estimator.early_stopping", es, {"rounds", "metric"});
-        c.estimator.early_stopping.rounds = r.Positive(
-            "estimator.early_stopping.rounds",
-            r.Required("estimator.early_stopping", es, "rounds"));
+        c.estimator.early_stopping.rounds =
+            r.Positive("estimator.early_stopping.rounds",
+                       r.Required("estimator.early_stopping", es, "rounds"));
         if (has(es, "metric")) {
-          c.estimator.early_stopping.metric = r.Name("estimator.early_stopping.metric", es["metric"]);
+          c.estimator.early_stopping.metric =
+              r.Name("estimator.early_stopping.metric", es["metric"]);
         }
       }
     }
@@ -225,7 +229,8 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
     const Json& s = doc["search"];
     r.CheckKeys("search", s, {"method", "trials", "metric", "direction", "space"});
     SearchSpace search;
-    if (has(s, "method")) search.method = r.Choice("search.method", s["method"], {"grid", "random"});
+    if (has(s, "method"))
+      search.method = r.Choice("search.method", s["method"], {"grid", "random"});
     if (has(s, "trials")) search.trials = r.Positive("search.trials", s["trials"]);
     search.metric = r.Name("search.metric", r.Required("search", s, "metric"));
     if (has(s, "direction")) {
@@ -259,7 +264,8 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
         if (!(*d.min < *d.max)) r.Fail(path, "expected min < max");
         if (has(v, "log")) d.log = r.Bool(JsonReader::Join(path, "log"), v["log"]);
         if (has(v, "integer")) d.integer = r.Bool(JsonReader::Join(path, "integer"), v["integer"]);
-        if (d.log && *d.min <= 0) r.Fail(JsonReader::Join(path, "min"), "a log range needs min > 0");
+        if (d.log && *d.min <= 0)
+          r.Fail(JsonReader::Join(path, "min"), "a log range needs min > 0");
         if (search.method == "grid") {
           r.Fail(path, "a grid search takes a list of values; ranges are for method: random");
         }

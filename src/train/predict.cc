@@ -41,19 +41,6 @@ table::Column DoubleColumn(std::string name, const std::vector<double>& values) 
   return table::Column::FromDoubles(std::move(name), values, std::move(valid));
 }
 
-table::Column TextColumn(std::string name, const std::vector<std::string>& values) {
-  std::vector<uint64_t> offsets{0};
-  std::string chars;
-  for (const std::string& v : values) {
-    chars += v;
-    offsets.push_back(chars.size());
-  }
-  table::Bitmap valid;
-  valid.AppendMany(true, values.size());
-  return table::Column::FromStrings(std::move(name), std::move(offsets), std::move(chars),
-                                    std::move(valid));
-}
-
 }  // namespace
 
 Json PredictOutcome::ToJson() const {
@@ -80,7 +67,8 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
     ThrowNotFound("run " + run.run_id + " has no model bundle (model/bundle.json)");
   }
   Json bundle = ParseJson(ws.artifacts().Get(bundle_digest), "run " + run.run_id + " bundle");
-  if (bundle.value("format", "") != "mloop-model-bundle" || bundle.value("format_version", 0) != 1) {
+  if (bundle.value("format", "") != "mloop-model-bundle" ||
+      bundle.value("format_version", 0) != 1) {
     ThrowInvalidArgument("run " + run.run_id + ": the bundle is not a model bundle of format 1");
   }
   features::FittedPipeline pipeline =
@@ -96,8 +84,8 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
     model::TreeEnsemble ensemble = model::TreeEnsemble::FromXgboostUbjson(model_bytes);
     if (ensemble.num_features() != x.num_features) {
       ThrowInvalidArgument("run " + run.run_id + ": the model reads " +
-                           std::to_string(ensemble.num_features()) + " features, the pipeline gives " +
-                           std::to_string(x.num_features));
+                           std::to_string(ensemble.num_features()) +
+                           " features, the pipeline gives " + std::to_string(x.num_features));
     }
     p.resize(x.num_rows * ensemble.num_outputs());
     const size_t block = 4096;  // Rows per task: many tasks, each long enough to be worth it.
@@ -137,7 +125,7 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
     std::vector<std::string> label;
     for (double v : prob) label.push_back(classes[v >= 0.5 ? 1 : 0]);
     out.AddColumn(DoubleColumn("probability", prob));
-    out.AddColumn(TextColumn("label", label));
+    out.AddColumn(table::Column::FromStringValues("label", label));
   } else {
     const size_t k = classes.size();
     std::vector<std::string> label(x.num_rows);
@@ -153,7 +141,7 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
       }
       label[r] = classes[best];
     }
-    out.AddColumn(TextColumn("label", label));
+    out.AddColumn(table::Column::FromStringValues("label", label));
   }
   if (ext == ".jsonl" || ext == ".ndjson") {
     table::WriteJsonl(out, request.output);

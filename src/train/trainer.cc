@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <cmath>
 #include <numeric>
 #include <random>
 #include <set>
@@ -105,8 +105,8 @@ LabelEncoding FitLabels(const Dataset& d, const TrainConfig& config) {
     }
     distinct.erase(*config.label.positive);
     if (distinct.size() != 1) {
-      ThrowInvalidArgument("label: task binary needs exactly two classes; " +
-                           config.label.column + " in " + d.version.Ref() + " has " +
+      ThrowInvalidArgument("label: task binary needs exactly two classes; " + config.label.column +
+                           " in " + d.version.Ref() + " has " +
                            std::to_string(distinct.size() + 1));
     }
     enc.classes = {*distinct.begin(), *config.label.positive};
@@ -115,8 +115,7 @@ LabelEncoding FitLabels(const Dataset& d, const TrainConfig& config) {
   enc.classes.assign(distinct.begin(), distinct.end());
   if (config.task == Task::kBinary && enc.classes.size() != 2) {
     ThrowInvalidArgument("task: binary needs exactly two label classes; " + config.label.column +
-                         " in " + d.version.Ref() + " has " +
-                         std::to_string(enc.classes.size()) +
+                         " in " + d.version.Ref() + " has " + std::to_string(enc.classes.size()) +
                          (enc.classes.size() > 2 ? " (use task: multiclass)" : ""));
   }
   if (config.task == Task::kMulticlass && enc.classes.size() < 3) {
@@ -157,8 +156,7 @@ std::vector<float> EncodeLabels(const Dataset& d, const TrainConfig& config,
     auto it = id.find(v);
     if (it == id.end()) {
       ThrowInvalidArgument("label: value '" + v + "' of " + config.label.column + " in " +
-                           d.version.Ref() + " (line " +
-                           std::to_string(d.table.line_numbers()[r]) +
+                           d.version.Ref() + " (line " + std::to_string(d.table.line_numbers()[r]) +
                            ") is not one of the classes learned from the training data" +
                            (config.label.strip_suffix.empty() && !v.empty() && v.back() == '.'
                                 ? " (label.strip_suffix: \".\" removes a trailing full stop)"
@@ -251,7 +249,8 @@ std::vector<float> Weights(const TrainConfig& c, const std::vector<float>& label
                                std::string s;
                                for (const auto& cl : enc.classes) s += (s.empty() ? "" : ", ") + cl;
                                return s;
-                             }() + ")");
+                             }() +
+                             ")");
       }
       w[static_cast<size_t>(it - enc.classes.begin())] = weight;
     }
@@ -340,7 +339,8 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
     train_table = table::TakeRows(train_data.table, Compose(train_rows, tr));
   }
   if (train_labels.empty()) ThrowInvalidArgument(config.source + ": no training rows with a label");
-  if (valid_labels.empty()) ThrowInvalidArgument(config.source + ": no validation rows with a label");
+  if (valid_labels.empty())
+    ThrowInvalidArgument(config.source + ": no validation rows with a label");
 
   Json spec_doc = config.features.is_null() ? Json{{"steps", Json::array()}} : config.features;
   features::FeatureSpec spec = features::ParseFeatureSpec(spec_doc, config.source, "features");
@@ -420,11 +420,11 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
       logged["early_stopping_rounds"] = std::to_string(config.estimator.early_stopping.rounds);
     }
     tracker.LogParams(run.run_id, logged);
-    tracker.LogInput(run.run_id, {train_data.version.dataset, train_data.version.version,
-                                  "training", ""});
+    tracker.LogInput(run.run_id,
+                     {train_data.version.dataset, train_data.version.version, "training", ""});
     if (valid_data) {
-      tracker.LogInput(run.run_id, {valid_data->version.dataset, valid_data->version.version,
-                                    "validation", ""});
+      tracker.LogInput(
+          run.run_id, {valid_data->version.dataset, valid_data->version.version, "validation", ""});
     }
 
     XgbBooster booster({&dtrain, &dvalid});
@@ -440,8 +440,8 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
     double best_value = 0;
     for (int64_t round = 0; round < config.estimator.rounds; ++round) {
       booster.UpdateOneIter(static_cast<int>(round), dtrain);
-      EvalResult r = booster.EvalOneIter(static_cast<int>(round),
-                                         {{"train", &dtrain}, {"valid", &dvalid}});
+      EvalResult r =
+          booster.EvalOneIter(static_cast<int>(round), {{"train", &dtrain}, {"valid", &dvalid}});
       history.push_back(r);
       std::vector<tracking::MetricPoint> points;
       int64_t now = tracking::NowMillis();
@@ -452,11 +452,13 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
         auto it = r.find(watched);
         if (it == r.end()) {
           ThrowInvalidArgument(config.source + ": estimator.early_stopping.metric: '" + watched +
-                               "' is not reported (metrics: " + [&] {
+                               "' is not reported (metrics: " +
+                               [&] {
                                  std::string s;
                                  for (const auto& [k, v] : r) s += (s.empty() ? "" : ", ") + k;
                                  return s;
-                               }() + ")");
+                               }() +
+                               ")");
         }
         if (best < 0 || (higher ? it->second > best_value : it->second < best_value)) {
           best = round;
@@ -471,7 +473,8 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
       out.best_round = best;
     }
     out.rounds = booster.BoostedRounds();
-    const EvalResult& final_metrics = history[static_cast<size_t>(best >= 0 ? best : history.size() - 1)];
+    const EvalResult& final_metrics =
+        history[static_cast<size_t>(best >= 0 ? best : history.size() - 1)];
     out.metrics = final_metrics;
     std::vector<tracking::MetricPoint> finals;
     int64_t now = tracking::NowMillis();
@@ -501,14 +504,11 @@ TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundC
                    : config.task == Task::kBinary   ? "probability of class 1"
                                                     : "probability of each class"}};
     bundle["pipeline"] = pipeline.ToJson();
-    bundle["estimator"] = {{"type", "xgboost"},
-                           {"library_version", XgbVersion()},
-                           {"format", "ubj"},
-                           {"artifact", out.model_digest},
-                           {"rounds", out.rounds},
-                           {"best_round", out.best_round ? Json(*out.best_round) : Json()},
-                           {"params", params},
-                           {"eval_metrics", eval_metrics}};
+    bundle["estimator"] = {
+        {"type", "xgboost"},    {"library_version", XgbVersion()},
+        {"format", "ubj"},      {"artifact", out.model_digest},
+        {"rounds", out.rounds}, {"best_round", out.best_round ? Json(*out.best_round) : Json()},
+        {"params", params},     {"eval_metrics", eval_metrics}};
     bundle["feature_names"] = xt.feature_names;
     bundle["lineage"] = {
         {"run_id", run.run_id},

@@ -36,9 +36,9 @@ namespace mloop::train {
 struct TrainOutcome {
   std::string run_id;
   std::string experiment;
-  std::string bundle_digest;  // The bundle manifest artifact.
-  std::string model_digest;   // The estimator's own file (XGBoost UBJSON).
-  int64_t rounds = 0;         // Boosting rounds kept (the best ones with early stopping).
+  std::string bundle_digest;          // The bundle manifest artifact.
+  std::string model_digest;           // The estimator's own file (XGBoost UBJSON).
+  int64_t rounds = 0;                 // Boosting rounds kept (the best ones with early stopping).
   std::optional<int64_t> best_round;  // With early stopping: the best round (0-based).
   std::map<std::string, double> metrics;  // Final metrics: "train-auc", "valid-auc", ...
   int64_t train_rows = 0;

@@ -43,8 +43,7 @@ XgbMatrix::XgbMatrix(std::span<const float> values, size_t rows, size_t cols)
                          std::to_string(rows) + " rows x " + std::to_string(cols) + " columns");
   }
   DMatrixHandle h = nullptr;
-  Check(XGDMatrixCreateFromMat(values.data(), rows, cols, std::nanf(""), &h),
-        "creating a matrix");
+  Check(XGDMatrixCreateFromMat(values.data(), rows, cols, std::nanf(""), &h), "creating a matrix");
   handle_ = h;
 }
 
@@ -85,12 +84,12 @@ void XgbMatrix::SetWeights(std::span<const float> weights) {
 EvalResult ParseEvalLine(std::string_view line) {
   EvalResult out;
   size_t pos = line.find('\t');
-  if (line.empty() || line[0] != '[') ThrowInternal("xgboost: unexpected eval line: " + std::string(line));
+  if (line.empty() || line[0] != '[')
+    ThrowInternal("xgboost: unexpected eval line: " + std::string(line));
   while (pos != std::string_view::npos) {
     size_t next = line.find('\t', pos + 1);
-    std::string_view item = line.substr(pos + 1, next == std::string_view::npos
-                                                     ? std::string_view::npos
-                                                     : next - pos - 1);
+    std::string_view item = line.substr(
+        pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
     size_t colon = item.rfind(':');
     if (colon == std::string_view::npos) {
       ThrowInternal("xgboost: unexpected eval item '" + std::string(item) + "'");
@@ -246,26 +245,27 @@ std::string XgbVersion() {
 void CheckKnownParameters(const std::map<std::string, std::string>& params) {
   // XGBoost 1.7's documented parameters ("XGBoost Parameters"): global, tree booster, dart,
   // linear booster, learning task, and the objectives' own.
-  static const std::set<std::string, std::less<>>* const kKnown = new std::set<std::string, std::less<>>{
-      // Global and general.
-      "booster", "verbosity", "nthread", "disable_default_eval_metric", "num_feature",
-      "validate_parameters", "seed", "seed_per_iteration", "gpu_id", "use_rmm",
-      // Tree booster.
-      "eta", "learning_rate", "gamma", "min_split_loss", "max_depth", "min_child_weight",
-      "max_delta_step", "subsample", "sampling_method", "colsample_bytree", "colsample_bylevel",
-      "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha", "tree_method",
-      "sketch_eps", "scale_pos_weight", "updater", "refresh_leaf", "process_type",
-      "grow_policy", "max_leaves", "max_bin", "predictor", "num_parallel_tree",
-      "monotone_constraints", "interaction_constraints", "max_cat_to_onehot",
-      "max_cat_threshold", "single_precision_histogram", "max_cached_hist_node",
-      // Dart.
-      "sample_type", "normalize_type", "rate_drop", "one_drop", "skip_drop",
-      // Linear booster.
-      "feature_selector", "top_k",
-      // Learning task and objectives.
-      "objective", "base_score", "eval_metric", "num_class", "tweedie_variance_power",
-      "huber_slope", "aft_loss_distribution", "aft_loss_distribution_scale",
-      "lambdarank_pair_method", "lambdarank_num_pair_per_sample", "ndcg_exp_gain"};
+  static const std::set<std::string, std::less<>>* const kKnown =
+      new std::set<std::string, std::less<>>{
+          // Global and general.
+          "booster", "verbosity", "nthread", "disable_default_eval_metric", "num_feature",
+          "validate_parameters", "seed", "seed_per_iteration", "gpu_id", "use_rmm",
+          // Tree booster.
+          "eta", "learning_rate", "gamma", "min_split_loss", "max_depth", "min_child_weight",
+          "max_delta_step", "subsample", "sampling_method", "colsample_bytree", "colsample_bylevel",
+          "colsample_bynode", "lambda", "reg_lambda", "alpha", "reg_alpha", "tree_method",
+          "sketch_eps", "scale_pos_weight", "updater", "refresh_leaf", "process_type",
+          "grow_policy", "max_leaves", "max_bin", "predictor", "num_parallel_tree",
+          "monotone_constraints", "interaction_constraints", "max_cat_to_onehot",
+          "max_cat_threshold", "single_precision_histogram", "max_cached_hist_node",
+          // Dart.
+          "sample_type", "normalize_type", "rate_drop", "one_drop", "skip_drop",
+          // Linear booster.
+          "feature_selector", "top_k",
+          // Learning task and objectives.
+          "objective", "base_score", "eval_metric", "num_class", "tweedie_variance_power",
+          "huber_slope", "aft_loss_distribution", "aft_loss_distribution_scale",
+          "lambdarank_pair_method", "lambdarank_num_pair_per_sample", "ndcg_exp_gain"};
   for (const auto& [key, value] : params) {
     if (kKnown->find(key) == kKnown->end()) {
       ThrowInvalidArgument("xgboost parameter '" + key +

@@ -80,7 +80,8 @@ class XgbBooster {
   void UpdateOneIter(int round, const XgbMatrix& train);
 
   // The evaluation metrics of `round` on each named matrix.
-  EvalResult EvalOneIter(int round, const std::vector<std::pair<std::string, const XgbMatrix*>>& sets);
+  EvalResult EvalOneIter(int round,
+                         const std::vector<std::pair<std::string, const XgbMatrix*>>& sets);
 
   // Predictions for each row of `m`: probabilities (or values) as the objective gives them,
   // or raw margins. For multiclass objectives with probabilities, rows * classes values.

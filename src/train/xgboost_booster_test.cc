@@ -124,8 +124,9 @@ TEST(XgbBoosterTest, BadInputIsAnErrorNamingIt) {
               [&] { m.SetLabels(std::vector<float>(3)); });
   ExpectError(ErrorCode::kInvalidArgument, {"loading a model of 11 bytes", "wrong model format"},
               [] { XgbBooster::Load("not a model"); });
-  ExpectError(ErrorCode::kInvalidArgument, {"'max_dept'"},
-              [] { CheckKnownParameters({{"max_depth", "3"}, {"max_dept", "3"}}); });
+  ExpectError(ErrorCode::kInvalidArgument, {"'max_dept'"}, [] {
+    CheckKnownParameters({{"max_depth", "3"}, {"max_dept", "3"}});
+  });
   CheckKnownParameters({{"max_depth", "3"}, {"objective", "binary:logistic"}});
   // A value XGBoost refuses surfaces when the first round configures the learner.
   m.SetLabels(std::vector<float>{0, 1});
