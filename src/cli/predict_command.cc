@@ -2,9 +2,11 @@
 // model bundle (train/predict.h).
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "cli/command.h"
+#include "core/progress.h"
 #include "store/workspace.h"
 #include "train/predict.h"
 
@@ -27,7 +29,16 @@ void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
     *run = [&global, r, output] {
       r->output = *output;
       store::Workspace ws = store::Workspace::Open(global.WorkspaceDir());
+      std::unique_ptr<ProgressBar> bar;
+      std::once_flag made;
+      r->on_progress = [&bar, &made](int64_t done, int64_t total) {
+        std::call_once(made, [&] {
+          bar = std::make_unique<ProgressBar>("predict", static_cast<uint64_t>(total), "rows");
+        });
+        bar->Set(static_cast<uint64_t>(done));
+      };
       train::PredictOutcome out = train::PredictToFile(ws, *r);
+      bar.reset();
       if (global.json) {
         PrintJson(out.ToJson());
       } else {

@@ -163,6 +163,12 @@ double Mae(std::span<const float> labels, std::span<const float> predictions,
   return Divide("mae", sum, total);
 }
 
+std::vector<std::string> TaskMetricNames(size_t classes) {
+  if (classes == 0) return {"rmse", "mae"};
+  if (classes == 2) return {"logloss", "auc"};
+  return {"mlogloss", "merror"};
+}
+
 std::map<std::string, double> TaskMetrics(size_t classes, std::span<const float> labels,
                                           std::span<const float> predictions,
                                           std::span<const float> weights) {

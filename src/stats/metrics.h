@@ -19,6 +19,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace mloop::stats {
 
@@ -55,6 +56,9 @@ double Mae(std::span<const float> labels, std::span<const float> predictions,
 // (`classes` > 2) {mlogloss, merror}, regression (`classes` == 0) {rmse, mae}. `predictions`
 // are probabilities of class 1 (binary), `classes` probabilities per row (multiclass) or
 // values (regression).
+// The names TaskMetrics gives for `classes`, in its order.
+std::vector<std::string> TaskMetricNames(size_t classes);
+
 std::map<std::string, double> TaskMetrics(size_t classes, std::span<const float> labels,
                                           std::span<const float> predictions,
                                           std::span<const float> weights = {});

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/json_reader.h"
+#include "train/linear_trainer.h"
 #include "train/xgboost_booster.h"
 
 namespace mloop::train {
@@ -26,15 +27,14 @@ std::string ParamText(const JsonReader& r, const std::string& path, const Json& 
   r.WrongType(path, "a number, string or boolean", v);
 }
 
-constexpr std::string_view kLinearParams[] = {"l2", "l1", "max_iter", "tol", "fit_intercept"};
-
-void CheckLinearParam(const JsonReader& r, const std::string& path, const std::string& key) {
-  for (std::string_view k : kLinearParams) {
+void CheckLinearParam(const JsonReader& r, const std::string& path, const std::string& type,
+                      const std::string& key) {
+  std::string names;
+  for (std::string_view k : LinearParamNames(type)) {
     if (k == key) return;
+    names += (names.empty() ? "" : ", ") + std::string(k);
   }
-  r.Fail(path,
-         "not a parameter of the linear estimators (expected one of: l2, l1, max_iter, "
-         "tol, fit_intercept)");
+  r.Fail(path, "not a parameter of the " + type + " estimator (expected one of: " + names + ")");
 }
 
 }  // namespace
@@ -160,7 +160,7 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
             r.Fail(path, "set by mloop from `task` and the label's classes; leave it out");
           }
         } else {
-          CheckLinearParam(r, path, k);
+          CheckLinearParam(r, path, c.estimator.type, k);
         }
       }
     }
@@ -249,7 +249,7 @@ TrainConfig ParseTrainConfig(const Json& doc, std::string_view source, const fs:
           r.Fail(path, "not an XGBoost parameter (see XGBoost's parameter list)");
         }
       } else {
-        CheckLinearParam(r, path, k);
+        CheckLinearParam(r, path, c.estimator.type, k);
       }
       SearchSpace::Dimension d;
       if (v.is_array()) {

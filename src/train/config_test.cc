@@ -72,7 +72,7 @@ TEST(TrainConfigTest, SplitsAndShortForms) {
 data: {train: bike@1, split: {method: time, time_column: dteday, validation_fraction: 0.25}}
 label: cnt
 task: regression
-estimator: {type: ridge, params: {l2: 1.0}}
+estimator: {type: ridge, params: {alpha: 1.0}}
 cv: 5
 )");
   EXPECT_EQ(c.label.column, "cnt");
@@ -80,7 +80,7 @@ cv: 5
   EXPECT_EQ(c.data.split->time_column, "dteday");
   EXPECT_DOUBLE_EQ(c.data.split->validation_fraction, 0.25);
   EXPECT_EQ(c.cv.folds, 5);
-  EXPECT_EQ(c.estimator.params.at("l2"), "1.0");
+  EXPECT_EQ(c.estimator.params.at("alpha"), "1.0");
 }
 
 TEST(TrainConfigTest, BadConfigsNameTheKey) {
@@ -97,7 +97,9 @@ TEST(TrainConfigTest, BadConfigsNameTheKey) {
       {base + "estimator: {type: linear}\n", {"estimator.type", "for regression"}},
       {base + "estimator: {rounds: 0}\n", {"estimator.rounds", ">= 1"}},
       {base + "estimator: {type: logistic, params: {depth: 3}}\n",
-       {"estimator.params.depth", "linear estimators"}},
+       {"estimator.params.depth", "not a parameter of the logistic estimator", "C"}},
+      {base + "estimator: {type: logistic}\nsearch: {metric: valid-auc, space: {alpha: [1]}}\n",
+       {"search.space.alpha", "logistic estimator"}},
       {base + "tsak: binary\n", {"tsak", "unknown key"}},
       {"data: {train: adult@1}\ntask: binary\n", {"label", "required"}},
       {"data: {train: adult@1}\nlabel: y\ntask: clustering\n",

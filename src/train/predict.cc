@@ -1,7 +1,9 @@
 #include "train/predict.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <optional>
 #include <span>
 
 #include "core/error.h"
@@ -10,6 +12,7 @@
 #include "data/catalog.h"
 #include "data/dataset_files.h"
 #include "features/pipeline.h"
+#include "model/linear_model.h"
 #include "model/tree_ensemble.h"
 #include "table/column.h"
 #include "table/csv_reader.h"
@@ -39,6 +42,48 @@ table::Column DoubleColumn(std::string name, const std::vector<double>& values) 
   table::Bitmap valid;
   for (double v : values) valid.Append(!std::isnan(v));
   return table::Column::FromDoubles(std::move(name), values, std::move(valid));
+}
+
+// The predicted class of each row; none where the prediction is missing (a linear model's row
+// with a missing input).
+table::Column LabelColumn(const std::vector<std::optional<std::string>>& labels) {
+  std::vector<uint64_t> offsets = {0};
+  std::string chars;
+  table::Bitmap valid;
+  for (const auto& l : labels) {
+    if (l) chars += *l;
+    offsets.push_back(chars.size());
+    valid.Append(l.has_value());
+  }
+  return table::Column::FromStrings("label", std::move(offsets), std::move(chars),
+                                    std::move(valid));
+}
+
+void CheckFeatureCount(const std::string& run_id, size_t model, size_t pipeline) {
+  if (model != pipeline) {
+    ThrowInvalidArgument("run " + run_id + ": the model reads " + std::to_string(model) +
+                         " features, the pipeline gives " + std::to_string(pipeline));
+  }
+}
+
+// Predictions of `m` (a TreeEnsemble or a LinearModel) for every row of `x` into `p`,
+// multi-threaded over blocks of rows.
+template <typename Model>
+void PredictInBlocks(const Model& m, const features::FeatureMatrix& x, std::vector<float>& p,
+                     const PredictRequest& request) {
+  std::atomic<int64_t> done{0};
+  const size_t block = 4096;  // Rows per task: many tasks, each long enough to be worth it.
+  const size_t blocks = (x.num_rows + block - 1) / block;
+  const size_t k = m.num_outputs();
+  ThreadPool::Default().ParallelFor(blocks, [&](size_t b) {
+    size_t begin = b * block, end = std::min(x.num_rows, begin + block);
+    m.Predict(std::span<const float>(x.values).subspan(begin * x.num_features,
+                                                       (end - begin) * x.num_features),
+              end - begin, std::span<float>(p).subspan(begin * k, (end - begin) * k));
+    int64_t now =
+        done.fetch_add(static_cast<int64_t>(end - begin)) + static_cast<int64_t>(end - begin);
+    if (request.on_progress) request.on_progress(now, static_cast<int64_t>(x.num_rows));
+  });
 }
 
 }  // namespace
@@ -79,25 +124,24 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
   table::Table input = ReadInput(ws, request.input);
   features::FeatureMatrix x = pipeline.Transform(input);
   std::vector<float> p;
-  if (request.engine == "mloop") {
+  const std::string estimator_type = bundle["estimator"].value("type", "xgboost");
+  if (estimator_type != "xgboost") {
+    // A linear model: one evaluator, whichever engine is asked for (XGBoost has none for it).
+    if (request.engine == "xgboost") {
+      ThrowInvalidArgument("--engine xgboost: run " + run.run_id + "'s model is " + estimator_type +
+                           ", not an XGBoost model; use --engine mloop");
+    }
+    model::LinearModel linear = model::LinearModel::FromJson(
+        ParseJson(model_bytes, "run " + run.run_id + " model"), "run " + run.run_id + " model");
+    CheckFeatureCount(run.run_id, linear.num_features(), x.num_features);
+    p.resize(x.num_rows * linear.num_outputs());
+    PredictInBlocks(linear, x, p, request);
+  } else if (request.engine == "mloop") {
     // The compiled evaluator: the same values as XGBoost's own (tested bit for bit), faster.
     model::TreeEnsemble ensemble = model::TreeEnsemble::FromXgboostUbjson(model_bytes);
-    if (ensemble.num_features() != x.num_features) {
-      ThrowInvalidArgument("run " + run.run_id + ": the model reads " +
-                           std::to_string(ensemble.num_features()) +
-                           " features, the pipeline gives " + std::to_string(x.num_features));
-    }
+    CheckFeatureCount(run.run_id, ensemble.num_features(), x.num_features);
     p.resize(x.num_rows * ensemble.num_outputs());
-    const size_t block = 4096;  // Rows per task: many tasks, each long enough to be worth it.
-    const size_t blocks = (x.num_rows + block - 1) / block;
-    ThreadPool::Default().ParallelFor(blocks, [&](size_t b) {
-      size_t begin = b * block, end = std::min(x.num_rows, begin + block);
-      ensemble.Predict(std::span<const float>(x.values).subspan(begin * x.num_features,
-                                                                (end - begin) * x.num_features),
-                       end - begin,
-                       std::span<float>(p).subspan(begin * ensemble.num_outputs(),
-                                                   (end - begin) * ensemble.num_outputs()));
-    });
+    PredictInBlocks(ensemble, x, p, request);
   } else {
     XgbBooster booster = XgbBooster::Load(model_bytes);
     XgbMatrix m(x.values, x.num_rows, x.num_features);
@@ -122,13 +166,15 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
     out.AddColumn(DoubleColumn("prediction", std::vector<double>(p.begin(), p.end())));
   } else if (task == "binary") {
     std::vector<double> prob(p.begin(), p.end());
-    std::vector<std::string> label;
-    for (double v : prob) label.push_back(classes[v >= 0.5 ? 1 : 0]);
+    std::vector<std::optional<std::string>> label;
+    for (double v : prob) {
+      label.push_back(std::isnan(v) ? std::nullopt : std::optional(classes[v >= 0.5 ? 1 : 0]));
+    }
     out.AddColumn(DoubleColumn("probability", prob));
-    out.AddColumn(table::Column::FromStringValues("label", label));
+    out.AddColumn(LabelColumn(label));
   } else {
     const size_t k = classes.size();
-    std::vector<std::string> label(x.num_rows);
+    std::vector<std::optional<std::string>> label(x.num_rows);
     for (size_t c = 0; c < k; ++c) {
       std::vector<double> prob(x.num_rows);
       for (size_t r = 0; r < x.num_rows; ++r) prob[r] = p[r * k + c];
@@ -139,9 +185,9 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
       for (size_t c = 1; c < k; ++c) {
         if (p[r * k + c] > p[r * k + best]) best = c;
       }
-      label[r] = classes[best];
+      if (!std::isnan(p[r * k + best])) label[r] = classes[best];
     }
-    out.AddColumn(table::Column::FromStringValues("label", label));
+    out.AddColumn(LabelColumn(label));
   }
   if (ext == ".jsonl" || ext == ".ndjson") {
     table::WriteJsonl(out, request.output);

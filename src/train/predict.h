@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "core/json.h"
@@ -31,6 +32,9 @@ struct PredictRequest {
   // Also write the model's input features (the pipeline's output, one column per feature,
   // missing as empty), to see what the model saw or to check it with other tools.
   bool include_features = false;
+  // Called as blocks of rows are predicted (from worker threads, concurrently; for a progress
+  // bar): rows done so far, and the total.
+  std::function<void(int64_t done, int64_t total)> on_progress;
 };
 
 struct PredictOutcome {

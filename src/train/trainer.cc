@@ -18,8 +18,11 @@
 #include "data/dataset_files.h"
 #include "features/pipeline.h"
 #include "features/spec.h"
+#include "model/linear_model.h"
+#include "stats/metrics.h"
 #include "table/table_ops.h"
 #include "tracking/tracking_store.h"
+#include "train/linear_trainer.h"
 #include "train/xgboost_booster.h"
 
 namespace mloop::train {
@@ -282,12 +285,498 @@ std::string HostName() {
   return buf;
 }
 
+size_t NumClasses(const TrainConfig& config, const LabelEncoding& enc) {
+  return config.task == Task::kRegression ? 0 : enc.classes.size();
+}
+
+// The data every fit starts from: labels mapped, split into training and validation rows.
+// Everything here is checked before a run exists, so a bad config leaves no failed run.
+struct Prepared {
+  Dataset train_data;
+  std::optional<Dataset> valid_data;
+  LabelEncoding enc;
+  table::Table train_table, valid_table;
+  std::vector<float> train_labels, valid_labels;
+  features::FeatureSpec spec;
+};
+
+Prepared Prepare(store::Workspace& ws, const TrainConfig& config) {
+  Prepared p;
+  p.train_data = LoadDataset(ws, config.data.train, config.source + ": data.train");
+  if (config.data.validation) {
+    p.valid_data = LoadDataset(ws, *config.data.validation, config.source + ": data.validation");
+  }
+  p.enc = FitLabels(p.train_data, config);
+  std::vector<size_t> train_rows, valid_rows;
+  p.train_labels = EncodeLabels(p.train_data, config, p.enc, &train_rows);
+  if (p.valid_data) {
+    p.valid_labels = EncodeLabels(*p.valid_data, config, p.enc, &valid_rows);
+    p.train_table = table::TakeRows(p.train_data.table, train_rows);
+    p.valid_table = table::TakeRows(p.valid_data->table, valid_rows);
+  } else {
+    Split split = config.data.split.value_or(Split{});
+    std::vector<size_t> tr, va;
+    SplitRows(split, p.train_labels, p.train_data, train_rows, static_cast<uint64_t>(config.seed),
+              &tr, &va);
+    p.valid_labels = Pick(p.train_labels, va);
+    p.train_labels = Pick(p.train_labels, tr);
+    p.valid_table = table::TakeRows(p.train_data.table, Compose(train_rows, va));
+    p.train_table = table::TakeRows(p.train_data.table, Compose(train_rows, tr));
+  }
+  if (p.train_labels.empty()) {
+    ThrowInvalidArgument(config.source + ": no training rows with a label");
+  }
+  if (p.valid_labels.empty()) {
+    ThrowInvalidArgument(config.source + ": no validation rows with a label");
+  }
+  if (config.cv.folds > 0 && p.train_labels.size() < static_cast<size_t>(config.cv.folds)) {
+    ThrowInvalidArgument(config.source + ": cv.folds: " + std::to_string(config.cv.folds) +
+                         " folds need at least as many training rows (there are " +
+                         std::to_string(p.train_labels.size()) + ")");
+  }
+  Json spec_doc = config.features.is_null() ? Json{{"steps", Json::array()}} : config.features;
+  p.spec = features::ParseFeatureSpec(spec_doc, config.source, "features");
+  return p;
+}
+
+// XGBoost's parameters for a task: the estimator's own, the objective, the seed.
+std::map<std::string, std::string> XgbParams(const TrainConfig& config,
+                                             const std::map<std::string, std::string>& given,
+                                             size_t classes, std::vector<std::string>* metrics) {
+  std::map<std::string, std::string> params = given;
+  switch (config.task) {
+    case Task::kBinary:
+      params["objective"] = "binary:logistic";
+      break;
+    case Task::kMulticlass:
+      params["objective"] = "multi:softprob";
+      params["num_class"] = std::to_string(classes);
+      break;
+    case Task::kRegression:
+      params["objective"] = "reg:squarederror";
+      break;
+  }
+  if (!params.count("seed")) params["seed"] = std::to_string(config.seed);
+  metrics->clear();
+  if (auto it = params.find("eval_metric"); it != params.end()) {
+    metrics->push_back(it->second);
+    params.erase(it);
+  } else if (config.task == Task::kBinary) {
+    *metrics = {"logloss", "auc"};
+  } else if (config.task == Task::kMulticlass) {
+    *metrics = {"mlogloss", "merror"};
+  } else {
+    *metrics = {"rmse", "mae"};
+  }
+  return params;
+}
+
+// An estimator fitted on one feature matrix and evaluated on a held-out one.
+struct Fitted {
+  std::string model_bytes;
+  std::string model_path;           // Its artifact path in the run.
+  Json estimator;                   // The bundle's `estimator` section, less `artifact`.
+  std::vector<EvalResult> history;  // Per boosting round; one entry for the linear ones.
+  std::optional<int64_t> best_round;
+  int64_t rounds = 0;
+  EvalResult final_metrics;  // "train-…" and "valid-…".
+  std::map<std::string, double> importance;
+};
+
+// Called with each round's metrics as they come (to log them and draw progress).
+using RoundSink = std::function<void(int64_t round, int64_t rounds, const EvalResult&)>;
+
+std::string MetricNames(const EvalResult& r) {
+  std::string s;
+  for (const auto& [k, v] : r) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+
+Fitted FitXgboost(const TrainConfig& config, const std::map<std::string, std::string>& given,
+                  size_t classes, const features::FeatureMatrix& xt, const std::vector<float>& yt,
+                  const std::vector<float>& wt, const features::FeatureMatrix& xv,
+                  const std::vector<float>& yv, const RoundSink& sink) {
+  std::vector<std::string> eval_metrics;
+  std::map<std::string, std::string> params = XgbParams(config, given, classes, &eval_metrics);
+  XgbMatrix dtrain(xt.values, xt.num_rows, xt.num_features);
+  dtrain.SetLabels(yt);
+  if (!wt.empty()) dtrain.SetWeights(wt);
+  XgbMatrix dvalid(xv.values, xv.num_rows, xv.num_features);
+  dvalid.SetLabels(yv);
+  XgbBooster booster({&dtrain, &dvalid});
+  for (const auto& [k, v] : params) booster.SetParam(k, v);
+  for (const std::string& m : eval_metrics) booster.SetParam("eval_metric", m);
+
+  const EarlyStopping& es = config.estimator.early_stopping;
+  const std::string watched = es.metric.empty() ? "valid-" + eval_metrics.back() : es.metric;
+  const bool higher = HigherIsBetter(watched);
+  Fitted f;
+  int64_t best = -1;
+  double best_value = 0;
+  for (int64_t round = 0; round < config.estimator.rounds; ++round) {
+    booster.UpdateOneIter(static_cast<int>(round), dtrain);
+    EvalResult r =
+        booster.EvalOneIter(static_cast<int>(round), {{"train", &dtrain}, {"valid", &dvalid}});
+    f.history.push_back(r);
+    if (sink) sink(round, config.estimator.rounds, r);
+    if (es.rounds > 0) {
+      auto it = r.find(watched);
+      if (it == r.end()) {
+        ThrowInvalidArgument(config.source + ": estimator.early_stopping.metric: '" + watched +
+                             "' is not reported (metrics: " + MetricNames(r) + ")");
+      }
+      if (best < 0 || (higher ? it->second > best_value : it->second < best_value)) {
+        best = round;
+        best_value = it->second;
+      } else if (round - best >= es.rounds) {
+        break;
+      }
+    }
+  }
+  if (best >= 0) {
+    booster = booster.Slice(0, static_cast<int>(best + 1));
+    f.best_round = best;
+  }
+  f.rounds = booster.BoostedRounds();
+  f.final_metrics = f.history[static_cast<size_t>(best >= 0 ? best : f.history.size() - 1)];
+  f.model_bytes = booster.Save("ubj");
+  f.model_path = "model/model.ubj";
+  f.importance = booster.FeatureScores(xt.feature_names, "gain");
+  f.estimator = {{"type", "xgboost"},
+                 {"library_version", XgbVersion()},
+                 {"format", "ubj"},
+                 {"rounds", f.rounds},
+                 {"best_round", f.best_round ? Json(*f.best_round) : Json()},
+                 {"params", params},
+                 {"eval_metrics", eval_metrics}};
+  return f;
+}
+
+Fitted FitLinearEstimator(const TrainConfig& config,
+                          const std::map<std::string, std::string>& given, size_t classes,
+                          const features::FeatureMatrix& xt, const std::vector<float>& yt,
+                          const std::vector<float>& wt, const features::FeatureMatrix& xv,
+                          const std::vector<float>& yv, const RoundSink& sink) {
+  const std::string& type = config.estimator.type;
+  LinearParams params = ParseLinearParams(type, given, config.source);
+  LinearFit fit = FitLinear(type, params, xt.values, xt.num_rows, xt.num_features, xt.feature_names,
+                            yt, wt, classes);
+  Fitted f;
+  EvalResult r;
+  std::vector<float> pt(xt.num_rows * fit.model.num_outputs());
+  fit.model.Predict(xt.values, xt.num_rows, pt);
+  for (const auto& [k, v] : stats::TaskMetrics(classes, yt, pt, wt)) r["train-" + k] = v;
+  std::vector<float> pv(xv.num_rows * fit.model.num_outputs());
+  fit.model.Predict(xv.values, xv.num_rows, pv);
+  for (const auto& [k, v] : stats::TaskMetrics(classes, yv, pv)) r["valid-" + k] = v;
+  f.history.push_back(r);
+  if (sink) sink(0, 1, r);
+  f.final_metrics = r;
+  f.rounds = fit.iterations;
+  Json model = fit.model.ToJson();
+  f.model_bytes = model.dump(2);
+  f.model_path = "model/model.json";
+  // Importance of a feature: its coefficients' absolute values, summed over classes.
+  const std::vector<double>& coef = fit.model.coef();
+  for (size_t j = 0; j < xt.num_features; ++j) {
+    double s = 0;
+    for (size_t g = 0; g < fit.model.num_groups(); ++g)
+      s += std::fabs(coef[g * xt.num_features + j]);
+    f.importance[xt.feature_names[j]] = s;
+  }
+  Json logged = Json::object();
+  for (const auto& [k, v] : given) logged[k] = v;
+  f.estimator = {{"type", type},
+                 {"format", "mloop-linear-model"},
+                 {"iterations", fit.iterations},
+                 {"converged", fit.converged},
+                 {"params", logged}};
+  return f;
+}
+
+// A feature pipeline and an estimator fitted on training rows, evaluated on validation rows.
+struct FitOutput {
+  features::FittedPipeline pipeline;
+  Fitted fitted;
+  std::vector<std::string> feature_names;
+  size_t train_rows = 0, valid_rows = 0;
+};
+
+FitOutput FitPipelineAndEstimator(const TrainConfig& config,
+                                  const std::map<std::string, std::string>& params,
+                                  const Prepared& p, const table::Table& train_table,
+                                  const std::vector<float>& train_labels,
+                                  const table::Table& valid_table,
+                                  const std::vector<float>& valid_labels, const RoundSink& sink) {
+  features::FitOptions fit_options;
+  fit_options.label = config.label.column;
+  fit_options.seed = static_cast<uint64_t>(config.seed);
+  // The training matrix from FitTransform: target encoding's values there are out-of-fold, so
+  // the label does not leak into its own features.
+  features::FitResult fr =
+      features::FitTransform(p.spec, train_table, p.train_data.version.schema, fit_options);
+  FitOutput out{std::move(fr.pipeline), {}, {}, 0, 0};
+  features::FeatureMatrix xt = std::move(fr.train);
+  features::FeatureMatrix xv = out.pipeline.Transform(valid_table);
+  std::vector<float> wt = Weights(config, train_labels, p.enc);
+  size_t classes = NumClasses(config, p.enc);
+  out.fitted =
+      config.estimator.type == "xgboost"
+          ? FitXgboost(config, params, classes, xt, train_labels, wt, xv, valid_labels, sink)
+          : FitLinearEstimator(config, params, classes, xt, train_labels, wt, xv, valid_labels,
+                               sink);
+  out.feature_names = xt.feature_names;
+  out.train_rows = xt.num_rows;
+  out.valid_rows = xv.num_rows;
+  return out;
+}
+
+// k-fold cross-validation on the training rows: each fold is held out once while the
+// pipeline and the estimator are fitted on the others (early stopping, if any, watches the
+// held-out fold). Returns "cv-M" (the mean over folds of each held-out metric M) and
+// "cv-M-std" (their population standard deviation, as scikit-learn's cross_validate users
+// compute with numpy's std).
+std::map<std::string, double> CrossValidate(const TrainConfig& config,
+                                            const std::map<std::string, std::string>& params,
+                                            const Prepared& p,
+                                            const ProgressCallback& on_progress) {
+  const size_t k = static_cast<size_t>(config.cv.folds);
+  const size_t n = p.train_labels.size();
+  std::vector<size_t> fold(n);
+  std::mt19937_64 rng(static_cast<uint64_t>(config.seed) ^ 0x63762d666f6c6473ULL);  // "cv-folds"
+  if (config.cv.stratified && config.task != Task::kRegression) {
+    // Each class's rows, shuffled, dealt round-robin, continuing where the last class ended,
+    // so fold sizes differ by at most one and each fold holds each class's share.
+    std::map<float, std::vector<size_t>> by_class;
+    for (size_t i = 0; i < n; ++i) by_class[p.train_labels[i]].push_back(i);
+    size_t next = 0;
+    for (auto& [label, members] : by_class) {
+      std::shuffle(members.begin(), members.end(), rng);
+      for (size_t i : members) fold[i] = next++ % k;
+    }
+  } else {
+    std::vector<size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (size_t pos = 0; pos < n; ++pos) fold[order[pos]] = pos % k;
+  }
+  std::map<std::string, std::vector<double>> values;
+  for (size_t f = 0; f < k; ++f) {
+    std::vector<size_t> tr, ho;
+    for (size_t i = 0; i < n; ++i) (fold[i] == f ? ho : tr).push_back(i);
+    FitOutput out = FitPipelineAndEstimator(
+        config, params, p, table::TakeRows(p.train_table, tr), Pick(p.train_labels, tr),
+        table::TakeRows(p.train_table, ho), Pick(p.train_labels, ho), nullptr);
+    for (const auto& [name, v] : out.fitted.final_metrics) {
+      if (name.rfind("valid-", 0) == 0) values["cv-" + name.substr(6)].push_back(v);
+    }
+    if (on_progress) {
+      on_progress({"folds", static_cast<int64_t>(f + 1), static_cast<int64_t>(k), nullptr});
+    }
+  }
+  std::map<std::string, double> cv;
+  for (const auto& [name, v] : values) {
+    double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    double ss = 0;
+    for (double x : v) ss += (x - mean) * (x - mean);
+    cv[name] = mean;
+    cv[name + "-std"] = std::sqrt(ss / static_cast<double>(v.size()));
+  }
+  return cv;
+}
+
+// The parameters of each trial of a search: the config's estimator params with the searched
+// ones set. Grid: every combination, the parameters in name order, the last one varying
+// fastest. Random: `trials` draws, seeded by the config's seed.
+std::vector<std::map<std::string, std::string>> SearchTrials(const TrainConfig& config) {
+  const SearchSpace& s = *config.search;
+  std::vector<std::map<std::string, std::string>> trials;
+  if (s.method == "grid") {
+    trials.push_back({});
+    for (const auto& [name, dim] : s.space) {
+      std::vector<std::map<std::string, std::string>> next;
+      for (const auto& t : trials) {
+        for (const std::string& v : dim.values) {
+          auto u = t;
+          u[name] = v;
+          next.push_back(std::move(u));
+        }
+      }
+      trials = std::move(next);
+    }
+    return trials;
+  }
+  std::mt19937_64 rng(static_cast<uint64_t>(config.seed) ^ 0x7365617263680000ULL);  // "search"
+  for (int64_t i = 0; i < s.trials; ++i) {
+    std::map<std::string, std::string> t;
+    for (const auto& [name, dim] : s.space) {
+      if (!dim.values.empty()) {
+        std::uniform_int_distribution<size_t> pick(0, dim.values.size() - 1);
+        t[name] = dim.values[pick(rng)];
+        continue;
+      }
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      double lo = *dim.min, hi = *dim.max, x = u(rng);
+      double v =
+          dim.log ? std::exp(std::log(lo) + x * (std::log(hi) - std::log(lo))) : lo + x * (hi - lo);
+      t[name] = dim.integer ? std::to_string(std::llround(v)) : Json(v).dump();
+    }
+    trials.push_back(std::move(t));
+  }
+  return trials;
+}
+
+// The final metrics a run of this config reports, to check `search.metric` before any run.
+std::set<std::string> ReportedMetrics(const TrainConfig& config, size_t classes) {
+  std::vector<std::string> names;
+  if (config.estimator.type == "xgboost") {
+    XgbParams(config, config.estimator.params, classes, &names);
+  } else {
+    names = stats::TaskMetricNames(classes);
+  }
+  std::set<std::string> out;
+  for (const std::string& m : names) {
+    out.insert("train-" + m);
+    out.insert("valid-" + m);
+    if (config.cv.folds > 0) {
+      out.insert("cv-" + m);
+      out.insert("cv-" + m + "-std");
+    }
+  }
+  return out;
+}
+
+// What a run shares with its trials: tags that say what made it.
+std::map<std::string, std::string> RunTags(store::Workspace& ws, const TrainConfig& config) {
+  std::map<std::string, std::string> tags = {
+      {"mloop.version", kVersion},
+      {"mloop.config", config.source},
+      {"mloop.config_digest", config.digest},
+      {"mloop.estimator",
+       config.estimator.type == "xgboost" ? "xgboost " + XgbVersion() : config.estimator.type},
+      {"mloop.task", std::string(TaskName(config.task))},
+      {"mloop.host", HostName()}};
+  if (std::string commit = GitCommit(ws.root()); !commit.empty()) {
+    tags["mlflow.source.git.commit"] = commit;  // MLflow's own tag for it.
+  }
+  return tags;
+}
+
+// Fits and records one model in `run_id`: params, inputs, metrics per round, cross-validation
+// metrics, final metrics and the artifacts (the estimator's file, the importances, the bundle).
+// The caller ends the run.
+TrainOutcome TrainInRun(tracking::TrackingStore& tracker, const TrainConfig& config,
+                        const Prepared& p, const std::string& run_id,
+                        const std::map<std::string, std::string>& params,
+                        const ProgressCallback& on_progress) {
+  TrainOutcome out;
+  out.run_id = run_id;
+  out.estimator = config.estimator.type;
+  std::map<std::string, std::string> logged = params;
+  logged["estimator"] = config.estimator.type;
+  if (config.estimator.type == "xgboost") {
+    logged["rounds"] = std::to_string(config.estimator.rounds);
+  }
+  logged["task"] = std::string(TaskName(config.task));
+  logged["seed"] = std::to_string(config.seed);
+  logged["label"] = config.label.column;
+  logged["data.train"] = p.train_data.version.Ref();
+  if (p.valid_data) logged["data.validation"] = p.valid_data->version.Ref();
+  if (config.data.split) logged["data.split"] = config.data.split->method;
+  if (config.estimator.early_stopping.rounds > 0) {
+    logged["early_stopping_rounds"] = std::to_string(config.estimator.early_stopping.rounds);
+  }
+  if (config.cv.folds > 0) logged["cv.folds"] = std::to_string(config.cv.folds);
+  tracker.LogParams(run_id, logged);
+  tracker.LogInput(run_id,
+                   {p.train_data.version.dataset, p.train_data.version.version, "training", ""});
+  if (p.valid_data) {
+    tracker.LogInput(
+        run_id, {p.valid_data->version.dataset, p.valid_data->version.version, "validation", ""});
+  }
+
+  std::map<std::string, double> cv;
+  if (config.cv.folds > 0) cv = CrossValidate(config, params, p, on_progress);
+
+  RoundSink sink = [&](int64_t round, int64_t rounds, const EvalResult& r) {
+    std::vector<tracking::MetricPoint> points;
+    int64_t now = tracking::NowMillis();
+    for (const auto& [k, v] : r) points.push_back({k, v, now, round});
+    tracker.LogMetrics(run_id, points);
+    if (on_progress) on_progress({"rounds", round + 1, rounds, &r});
+  };
+  FitOutput fit = FitPipelineAndEstimator(config, params, p, p.train_table, p.train_labels,
+                                          p.valid_table, p.valid_labels, sink);
+  Fitted& f = fit.fitted;
+  out.rounds = f.rounds;
+  out.best_round = f.best_round;
+  out.metrics = f.final_metrics;
+  for (const auto& [k, v] : cv) out.metrics[k] = v;
+  std::vector<tracking::MetricPoint> finals;
+  int64_t now = tracking::NowMillis();
+  for (const auto& [k, v] : f.final_metrics) finals.push_back({"final." + k, v, now, 0});
+  for (const auto& [k, v] : cv) finals.push_back({k, v, now, 0});
+  tracker.LogMetrics(run_id, finals);
+
+  out.model_digest = tracker.LogArtifact(run_id, f.model_path, f.model_bytes);
+  tracker.LogArtifact(run_id, "feature_importance.json", Json(f.importance).dump(2));
+
+  Json bundle;
+  bundle["format"] = "mloop-model-bundle";
+  bundle["format_version"] = kBundleFormatVersion;
+  bundle["task"] = TaskName(config.task);
+  bundle["label"] = {{"column", config.label.column},
+                     {"strip_suffix", config.label.strip_suffix},
+                     {"classes", p.enc.classes}};
+  Json inputs = Json::array();
+  for (const features::PipelineInput& in : fit.pipeline.inputs()) {
+    if (!in.required) continue;
+    inputs.push_back({{"name", in.name}, {"type", table::DataTypeName(in.type)}});
+  }
+  bundle["signature"] = {{"inputs", inputs},
+                         {"output", config.task == Task::kRegression ? "value"
+                                    : config.task == Task::kBinary   ? "probability of class 1"
+                                                                   : "probability of each class"}};
+  bundle["pipeline"] = fit.pipeline.ToJson();
+  Json estimator = f.estimator;
+  estimator["artifact"] = out.model_digest;
+  bundle["estimator"] = estimator;
+  bundle["feature_names"] = fit.feature_names;
+  bundle["lineage"] = {
+      {"run_id", run_id},
+      {"train",
+       {{"ref", p.train_data.version.Ref()}, {"data", p.train_data.version.data_artifact}}},
+      {"validation", p.valid_data ? Json{{"ref", p.valid_data->version.Ref()},
+                                         {"data", p.valid_data->version.data_artifact}}
+                                  : Json()},
+      {"config_digest", config.digest},
+      {"mloop_version", kVersion}};
+  bundle["metrics"] = out.metrics;
+  out.bundle_digest = tracker.LogArtifact(run_id, "model/bundle.json", bundle.dump(2));
+
+  out.train_rows = static_cast<int64_t>(fit.train_rows);
+  out.validation_rows = static_cast<int64_t>(fit.valid_rows);
+  out.features = static_cast<int64_t>(fit.feature_names.size());
+  return out;
+}
+
+// Ends a run FAILED with the error in its `mloop.error` tag; never throws.
+void FailRun(tracking::TrackingStore& tracker, const std::string& run_id, const char* what) {
+  try {
+    tracker.SetTag(run_id, "mloop.error", std::string(what).substr(0, 8000));
+    tracker.EndRun(run_id, tracking::RunStatus::kFailed);
+  } catch (const std::exception&) {
+    // Recording the failure failed too; the original error is the one to report.
+  }
+}
+
 }  // namespace
 
 Json TrainOutcome::ToJson() const {
   Json j;
   j["run_id"] = run_id;
   j["experiment"] = experiment;
+  j["estimator"] = estimator;
   j["bundle"] = bundle_digest;
   j["model"] = model_digest;
   j["rounds"] = rounds;
@@ -297,245 +786,141 @@ Json TrainOutcome::ToJson() const {
   j["validation_rows"] = validation_rows;
   j["features"] = features;
   j["seconds"] = seconds;
+  if (!trials.empty()) {
+    Json t = Json::array();
+    for (const TrialOutcome& trial : trials) {
+      t.push_back({{"run_id", trial.run_id},
+                   {"params", trial.params},
+                   {"status", trial.status},
+                   {"score", trial.score ? Json(*trial.score) : Json()},
+                   {"error", trial.error.empty() ? Json() : Json(trial.error)}});
+    }
+    j["trials"] = t;
+    j["best_trial"] = best_trial;
+  }
   return j;
 }
 
-TrainOutcome Train(store::Workspace& ws, const TrainConfig& config, const RoundCallback& on_round) {
+TrainOutcome Train(store::Workspace& ws, const TrainConfig& config,
+                   const ProgressCallback& on_progress) {
   const int64_t started = NowMicros();
+  Prepared p = Prepare(ws, config);
   if (config.estimator.type != "xgboost") {
-    ThrowInvalidArgument(config.source + ": estimator.type: " + config.estimator.type +
-                         " is not available yet; use xgboost");
+    ParseLinearParams(config.estimator.type, config.estimator.params, config.source);
   }
-  if (config.cv.folds > 0) {
-    ThrowInvalidArgument(config.source + ": cv: cross-validation is not available yet");
-  }
-  if (config.search) {
-    ThrowInvalidArgument(config.source + ": search: hyperparameter search is not available yet");
-  }
-  // Everything that can be checked before a run exists is checked first, so that a bad config
-  // leaves no failed run behind.
-  Dataset train_data = LoadDataset(ws, config.data.train, config.source + ": data.train");
-  std::optional<Dataset> valid_data;
-  if (config.data.validation) {
-    valid_data = LoadDataset(ws, *config.data.validation, config.source + ": data.validation");
-  }
-  LabelEncoding enc = FitLabels(train_data, config);
-  std::vector<size_t> train_rows, valid_rows;
-  std::vector<float> train_labels = EncodeLabels(train_data, config, enc, &train_rows);
-  std::vector<float> valid_labels;
-  table::Table train_table, valid_table;
-  if (valid_data) {
-    valid_labels = EncodeLabels(*valid_data, config, enc, &valid_rows);
-    train_table = table::TakeRows(train_data.table, train_rows);
-    valid_table = table::TakeRows(valid_data->table, valid_rows);
-  } else {
-    Split split = config.data.split.value_or(Split{});
-    std::vector<size_t> tr, va;
-    SplitRows(split, train_labels, train_data, train_rows, static_cast<uint64_t>(config.seed), &tr,
-              &va);
-    valid_labels = Pick(train_labels, va);
-    train_labels = Pick(train_labels, tr);
-    valid_table = table::TakeRows(train_data.table, Compose(train_rows, va));
-    train_table = table::TakeRows(train_data.table, Compose(train_rows, tr));
-  }
-  if (train_labels.empty()) ThrowInvalidArgument(config.source + ": no training rows with a label");
-  if (valid_labels.empty())
-    ThrowInvalidArgument(config.source + ": no validation rows with a label");
-
-  Json spec_doc = config.features.is_null() ? Json{{"steps", Json::array()}} : config.features;
-  features::FeatureSpec spec = features::ParseFeatureSpec(spec_doc, config.source, "features");
-  features::FitOptions fit_options;
-  fit_options.label = config.label.column;
-  fit_options.seed = static_cast<uint64_t>(config.seed);
-  // The training matrix from FitTransform: target encoding's values there are out-of-fold, so
-  // the label does not leak into its own features.
-  features::FitResult fitted =
-      features::FitTransform(spec, train_table, train_data.version.schema, fit_options);
-  const features::FittedPipeline& pipeline = fitted.pipeline;
-  features::FeatureMatrix xt = std::move(fitted.train);
-  features::FeatureMatrix xv = pipeline.Transform(valid_table);
-
-  XgbMatrix dtrain(xt.values, xt.num_rows, xt.num_features);
-  dtrain.SetLabels(train_labels);
-  std::vector<float> weights = Weights(config, train_labels, enc);
-  if (!weights.empty()) dtrain.SetWeights(weights);
-  XgbMatrix dvalid(xv.values, xv.num_rows, xv.num_features);
-  dvalid.SetLabels(valid_labels);
-
-  std::map<std::string, std::string> params = config.estimator.params;
-  switch (config.task) {
-    case Task::kBinary:
-      params["objective"] = "binary:logistic";
-      break;
-    case Task::kMulticlass:
-      params["objective"] = "multi:softprob";
-      params["num_class"] = std::to_string(enc.classes.size());
-      break;
-    case Task::kRegression:
-      params["objective"] = "reg:squarederror";
-      break;
-  }
-  if (!params.count("seed")) params["seed"] = std::to_string(config.seed);
-  std::vector<std::string> eval_metrics;
-  if (auto it = params.find("eval_metric"); it != params.end()) {
-    eval_metrics.push_back(it->second);
-    params.erase(it);
-  } else if (config.task == Task::kBinary) {
-    eval_metrics = {"logloss", "auc"};
-  } else if (config.task == Task::kMulticlass) {
-    eval_metrics = {"mlogloss", "merror"};
-  } else {
-    eval_metrics = {"rmse", "mae"};
-  }
-
-  // The run.
   tracking::TrackingStore tracker(ws.metadata(), ws.artifacts());
   tracking::Experiment experiment = tracker.GetOrCreateExperiment(config.experiment);
   tracking::NewRun new_run;
   new_run.experiment_id = experiment.experiment_id;
   new_run.run_name = config.run_name;
-  new_run.tags = {{"mloop.version", kVersion},
-                  {"mloop.config", config.source},
-                  {"mloop.config_digest", config.digest},
-                  {"mloop.estimator", "xgboost " + XgbVersion()},
-                  {"mloop.task", std::string(TaskName(config.task))},
-                  {"mloop.host", HostName()}};
-  if (std::string commit = GitCommit(ws.root()); !commit.empty()) {
-    new_run.tags["mlflow.source.git.commit"] = commit;  // MLflow's own tag for it.
+  new_run.tags = RunTags(ws, config);
+
+  if (!config.search) {
+    tracking::Run run = tracker.CreateRun(new_run);
+    TrainOutcome out;
+    try {
+      out = TrainInRun(tracker, config, p, run.run_id, config.estimator.params, on_progress);
+      out.experiment = experiment.name;
+      out.seconds = static_cast<double>(NowMicros() - started) / 1e6;
+      tracker.EndRun(run.run_id, tracking::RunStatus::kFinished);
+    } catch (const std::exception& e) {
+      FailRun(tracker, run.run_id, e.what());
+      throw;
+    }
+    return out;
   }
-  tracking::Run run = tracker.CreateRun(new_run);
-  TrainOutcome out;
-  out.run_id = run.run_id;
-  out.experiment = experiment.name;
+
+  // A search: the parent run, then one child run per trial (MLflow's mlflow.parentRunId
+  // tag links them); the parent ends up with the best trial's params, metrics and model.
+  const SearchSpace& search = *config.search;
+  if (std::set<std::string> reported = ReportedMetrics(config, NumClasses(config, p.enc));
+      !reported.count(search.metric)) {
+    std::string names;
+    for (const std::string& m : reported) names += (names.empty() ? "" : ", ") + m;
+    ThrowInvalidArgument(config.source + ": search.metric: '" + search.metric +
+                         "' is not a metric this config reports (" + names + ")");
+  }
+  std::vector<std::map<std::string, std::string>> trials = SearchTrials(config);
+  new_run.tags["mloop.search"] = search.method;
+  tracking::Run parent = tracker.CreateRun(new_run);
   try {
-    std::map<std::string, std::string> logged = config.estimator.params;
-    logged["rounds"] = std::to_string(config.estimator.rounds);
-    logged["task"] = std::string(TaskName(config.task));
-    logged["seed"] = std::to_string(config.seed);
-    logged["label"] = config.label.column;
-    logged["data.train"] = train_data.version.Ref();
-    if (valid_data) logged["data.validation"] = valid_data->version.Ref();
-    if (config.data.split) logged["data.split"] = config.data.split->method;
-    if (config.estimator.early_stopping.rounds > 0) {
-      logged["early_stopping_rounds"] = std::to_string(config.estimator.early_stopping.rounds);
-    }
-    tracker.LogParams(run.run_id, logged);
-    tracker.LogInput(run.run_id,
-                     {train_data.version.dataset, train_data.version.version, "training", ""});
-    if (valid_data) {
-      tracker.LogInput(
-          run.run_id, {valid_data->version.dataset, valid_data->version.version, "validation", ""});
-    }
-
-    XgbBooster booster({&dtrain, &dvalid});
-    for (const auto& [k, v] : params) booster.SetParam(k, v);
-    for (const std::string& m : eval_metrics) booster.SetParam("eval_metric", m);
-
-    const std::string watched = config.estimator.early_stopping.metric.empty()
-                                    ? "valid-" + eval_metrics.back()
-                                    : config.estimator.early_stopping.metric;
-    const bool higher = HigherIsBetter(watched);
-    std::vector<EvalResult> history;
-    int64_t best = -1;
-    double best_value = 0;
-    for (int64_t round = 0; round < config.estimator.rounds; ++round) {
-      booster.UpdateOneIter(static_cast<int>(round), dtrain);
-      EvalResult r =
-          booster.EvalOneIter(static_cast<int>(round), {{"train", &dtrain}, {"valid", &dvalid}});
-      history.push_back(r);
-      std::vector<tracking::MetricPoint> points;
-      int64_t now = tracking::NowMillis();
-      for (const auto& [k, v] : r) points.push_back({k, v, now, round});
-      tracker.LogMetrics(run.run_id, points);
-      if (on_round) on_round(round, config.estimator.rounds, r);
-      if (config.estimator.early_stopping.rounds > 0) {
-        auto it = r.find(watched);
-        if (it == r.end()) {
-          ThrowInvalidArgument(config.source + ": estimator.early_stopping.metric: '" + watched +
-                               "' is not reported (metrics: " +
-                               [&] {
-                                 std::string s;
-                                 for (const auto& [k, v] : r) s += (s.empty() ? "" : ", ") + k;
-                                 return s;
-                               }() +
-                               ")");
+    TrainOutcome best;
+    std::optional<double> best_score;
+    std::vector<TrialOutcome> outcomes;
+    for (size_t i = 0; i < trials.size(); ++i) {
+      std::map<std::string, std::string> params = config.estimator.params;
+      for (const auto& [k, v] : trials[i]) params[k] = v;
+      tracking::NewRun child = new_run;
+      child.tags.erase("mloop.search");
+      child.parent_run_id = parent.run_id;
+      child.tags["mlflow.parentRunId"] = parent.run_id;
+      child.tags["mloop.trial"] = std::to_string(i);
+      child.run_name = parent.run_name + "-trial-" + std::to_string(i);
+      tracking::Run run = tracker.CreateRun(child);
+      TrialOutcome trial{run.run_id, trials[i], "FINISHED", std::nullopt, ""};
+      try {
+        TrainOutcome out = TrainInRun(tracker, config, p, run.run_id, params, nullptr);
+        auto it = out.metrics.find(search.metric);
+        if (it == out.metrics.end()) {
+          ThrowInvalidArgument(config.source + ": search.metric: '" + search.metric +
+                               "' is not reported (metrics: " + MetricNames(out.metrics) + ")");
         }
-        if (best < 0 || (higher ? it->second > best_value : it->second < best_value)) {
-          best = round;
-          best_value = it->second;
-        } else if (round - best >= config.estimator.early_stopping.rounds) {
-          break;
+        trial.score = it->second;
+        tracker.EndRun(run.run_id, tracking::RunStatus::kFinished);
+        if (!best_score ||
+            (search.maximize ? *trial.score > *best_score : *trial.score < *best_score)) {
+          best_score = trial.score;
+          best = std::move(out);
         }
+      } catch (const Error& e) {
+        FailRun(tracker, run.run_id, e.what());
+        // A metric name that no trial reports is the config's mistake, not the trial's.
+        if (std::string(e.what()).find(": search.metric: ") != std::string::npos) throw;
+        trial.status = "FAILED";
+        trial.error = e.what();
+      }
+      outcomes.push_back(trial);
+      if (on_progress) {
+        on_progress(
+            {"trials", static_cast<int64_t>(i + 1), static_cast<int64_t>(trials.size()), nullptr});
       }
     }
-    if (best >= 0) {
-      booster = booster.Slice(0, static_cast<int>(best + 1));
-      out.best_round = best;
+    if (!best_score) {
+      ThrowInvalidArgument(config.source +
+                           ": search: every trial failed; the first: " + outcomes.front().error);
     }
-    out.rounds = booster.BoostedRounds();
-    const EvalResult& final_metrics =
-        history[static_cast<size_t>(best >= 0 ? best : history.size() - 1)];
-    out.metrics = final_metrics;
-    std::vector<tracking::MetricPoint> finals;
+    // The parent carries the best trial: its params, final metrics and artifacts (the same
+    // content, so the artifact store keeps one copy).
+    tracking::Run best_run = tracker.GetRun(best.run_id);
+    std::map<std::string, std::string> params;
+    for (const auto& [k, v] : best_run.params) params[k] = v;
+    params["search.method"] = search.method;
+    params["search.metric"] = search.metric;
+    params["search.trials"] = std::to_string(trials.size());
+    tracker.LogParams(parent.run_id, params);
+    std::vector<tracking::MetricPoint> points;
     int64_t now = tracking::NowMillis();
-    for (const auto& [k, v] : final_metrics) finals.push_back({"final." + k, v, now, 0});
-    tracker.LogMetrics(run.run_id, finals);
-
-    std::string model = booster.Save("ubj");
-    out.model_digest = tracker.LogArtifact(run.run_id, "model/model.ubj", model);
-    std::map<std::string, double> importance = booster.FeatureScores(xt.feature_names, "gain");
-    tracker.LogArtifact(run.run_id, "feature_importance.json", Json(importance).dump(2));
-
-    Json bundle;
-    bundle["format"] = "mloop-model-bundle";
-    bundle["format_version"] = kBundleFormatVersion;
-    bundle["task"] = TaskName(config.task);
-    bundle["label"] = {{"column", config.label.column},
-                       {"strip_suffix", config.label.strip_suffix},
-                       {"classes", enc.classes}};
-    Json inputs = Json::array();
-    for (const features::PipelineInput& in : pipeline.inputs()) {
-      if (!in.required) continue;
-      inputs.push_back({{"name", in.name}, {"type", table::DataTypeName(in.type)}});
+    for (const auto& [k, v] : best.metrics) {
+      points.push_back({k.rfind("cv-", 0) == 0 ? k : "final." + k, v, now, 0});
     }
-    bundle["signature"] = {
-        {"inputs", inputs},
-        {"output", config.task == Task::kRegression ? "value"
-                   : config.task == Task::kBinary   ? "probability of class 1"
-                                                    : "probability of each class"}};
-    bundle["pipeline"] = pipeline.ToJson();
-    bundle["estimator"] = {
-        {"type", "xgboost"},    {"library_version", XgbVersion()},
-        {"format", "ubj"},      {"artifact", out.model_digest},
-        {"rounds", out.rounds}, {"best_round", out.best_round ? Json(*out.best_round) : Json()},
-        {"params", params},     {"eval_metrics", eval_metrics}};
-    bundle["feature_names"] = xt.feature_names;
-    bundle["lineage"] = {
-        {"run_id", run.run_id},
-        {"train", {{"ref", train_data.version.Ref()}, {"data", train_data.version.data_artifact}}},
-        {"validation", valid_data ? Json{{"ref", valid_data->version.Ref()},
-                                         {"data", valid_data->version.data_artifact}}
-                                  : Json()},
-        {"config_digest", config.digest},
-        {"mloop_version", kVersion}};
-    bundle["metrics"] = final_metrics;
-    out.bundle_digest = tracker.LogArtifact(run.run_id, "model/bundle.json", bundle.dump(2));
-
-    out.train_rows = static_cast<int64_t>(xt.num_rows);
-    out.validation_rows = static_cast<int64_t>(xv.num_rows);
-    out.features = static_cast<int64_t>(xt.num_features);
-    out.seconds = static_cast<double>(NowMicros() - started) / 1e6;
-    tracker.EndRun(run.run_id, tracking::RunStatus::kFinished);
+    points.push_back({"search.best_score", *best_score, now, 0});
+    tracker.LogMetrics(parent.run_id, points);
+    for (const auto& in : best_run.inputs) tracker.LogInput(parent.run_id, in);
+    for (const auto& a : best_run.artifacts) {
+      tracker.LogArtifact(parent.run_id, a.path, ws.artifacts().Get(a.digest));
+    }
+    tracker.SetTag(parent.run_id, "mloop.best_trial", best.run_id);
+    best.trials = std::move(outcomes);
+    best.best_trial = best.run_id;
+    best.run_id = parent.run_id;
+    best.experiment = experiment.name;
+    best.seconds = static_cast<double>(NowMicros() - started) / 1e6;
+    tracker.EndRun(parent.run_id, tracking::RunStatus::kFinished);
+    return best;
   } catch (const std::exception& e) {
-    try {
-      tracker.SetTag(run.run_id, "mloop.error", std::string(e.what()).substr(0, 8000));
-      tracker.EndRun(run.run_id, tracking::RunStatus::kFailed);
-    } catch (const std::exception&) {
-      // Recording the failure failed too; the original error is the one to report.
-    }
+    FailRun(tracker, parent.run_id, e.what());
     throw;
   }
-  return out;
 }
 
 }  // namespace mloop::train

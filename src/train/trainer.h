@@ -1,9 +1,16 @@
 // Training: `mloop train --config FILE`. Takes a TrainConfig (config.h), reads the named dataset
 // versions from the workspace, maps the label, splits when asked, fits the feature pipeline on
-// the training rows (features/pipeline.h) and applies it to both sides, trains the estimator,
-// and records everything as a tracked run (tracking/tracking_store.h): params, metrics per
-// round, final metrics, feature importances, the input dataset versions, and the model bundle
-// (bundle.h) with the booster in XGBoost's own format.
+// the training rows (features/pipeline.h) and applies it to both sides, trains the estimator
+// (XGBoost, or a linear one: linear_trainer.h), and records everything as a tracked run
+// (tracking/tracking_store.h): params, metrics per round, final metrics, feature importances,
+// the input dataset versions, and the model bundle (docs/training.md) with the estimator in
+// its own format.
+//
+// With `cv`, k folds of the training rows are each held out once while the pipeline and the
+// estimator are fitted on the rest, and the run adds cv-M (mean) and cv-M-std metrics. With
+// `search`, each trial is a child run (MLflow's mlflow.parentRunId tag) and the parent run
+// ends up with the best trial's params, metrics and artifacts; a failing trial ends FAILED and
+// the search goes on.
 //
 // The same config, dataset versions and seed give the same model bytes (tested): every random
 // choice (splits, XGBoost's sampling) is seeded from the config's seed.
@@ -33,29 +40,52 @@
 
 namespace mloop::train {
 
-struct TrainOutcome {
+// One trial of a hyperparameter search: a child run.
+struct TrialOutcome {
   std::string run_id;
+  std::map<std::string, std::string> params;  // The searched parameters' values.
+  std::string status;                         // "FINISHED" or "FAILED".
+  std::optional<double> score;                // The search metric; none when it failed.
+  std::string error;                          // Why it failed.
+};
+
+struct TrainOutcome {
+  std::string run_id;  // The run; with a search, the parent run.
   std::string experiment;
+  std::string estimator;              // "xgboost", "logistic", ...
   std::string bundle_digest;          // The bundle manifest artifact.
-  std::string model_digest;           // The estimator's own file (XGBoost UBJSON).
-  int64_t rounds = 0;                 // Boosting rounds kept (the best ones with early stopping).
+  std::string model_digest;           // The estimator's own file (XGBoost UBJSON, linear JSON).
+  int64_t rounds = 0;                 // Boosting rounds kept, or the linear solver's iterations.
   std::optional<int64_t> best_round;  // With early stopping: the best round (0-based).
-  std::map<std::string, double> metrics;  // Final metrics: "train-auc", "valid-auc", ...
+  // Final metrics: "train-auc", "valid-auc", ...; with cross-validation also "cv-auc" (the
+  // mean over folds) and "cv-auc-std".
+  std::map<std::string, double> metrics;
   int64_t train_rows = 0;
   int64_t validation_rows = 0;
   int64_t features = 0;
   double seconds = 0;
-  // {run_id, experiment, bundle, model, rounds, best_round, metrics, train_rows,
-  //  validation_rows, features, seconds}
+  // With a search: every trial in order, and the run id of the best one (whose model the
+  // parent run carries).
+  std::vector<TrialOutcome> trials;
+  std::string best_trial;
+  // {run_id, experiment, estimator, bundle, model, rounds, best_round, metrics, train_rows,
+  //  validation_rows, features, seconds[, trials, best_trial]}
   Json ToJson() const;
 };
 
-// Called after each boosting round with the round's metrics (for a progress bar).
-using RoundCallback = std::function<void(int64_t round, int64_t rounds,
-                                         const std::map<std::string, double>& metrics)>;
+// Progress as training goes: boosting rounds of the model being trained, folds of a
+// cross-validation, or trials of a search (for a progress bar). `metrics` are the round's
+// metrics for rounds, else null.
+struct TrainProgress {
+  const char* unit;  // "rounds", "folds" or "trials".
+  int64_t done;
+  int64_t total;
+  const std::map<std::string, double>* metrics;
+};
+using ProgressCallback = std::function<void(const TrainProgress&)>;
 
 TrainOutcome Train(store::Workspace& workspace, const TrainConfig& config,
-                   const RoundCallback& on_round = nullptr);
+                   const ProgressCallback& on_progress = nullptr);
 
 }  // namespace mloop::train
 
