@@ -1,6 +1,7 @@
 // `mloop runs list|show|compare`: read the tracked runs (tracking/tracking_store.h). The filter
 // and order follow MLflow's search grammar (tracking/search_filter.h), so MLflow users keep
 // their habits.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -50,15 +51,29 @@ int RunList(const GlobalOptions& global, const ListArgs& a) {
     std::printf("No runs%s.\n", a.filter.empty() ? "" : " match the filter");
     return kExitOk;
   }
-  // The metrics the listed runs have, as columns (at most 6).
+  // The metrics the listed runs have, as columns (at most 6): final validation metrics first,
+  // then cross-validation means, then final training metrics, then the rest by name. A
+  // per-round metric is left out when its final value is there (the best round's, which the
+  // model keeps).
   std::set<std::string> keys;
   for (const auto& r : runs) {
     for (const auto& [k, m] : r.metrics) keys.insert(k);
   }
-  std::vector<std::string> shown(keys.begin(), keys.end());
+  auto rank = [](const std::string& k) {
+    if (k.rfind("final.valid-", 0) == 0) return 0;
+    if (k.rfind("cv-", 0) == 0 && k.size() > 4 && k.substr(k.size() - 4) != "-std") return 1;
+    if (k.rfind("final.train-", 0) == 0) return 2;
+    return 3;
+  };
+  std::vector<std::string> shown;
+  for (const auto& k : keys) {
+    if (!keys.count("final." + k)) shown.push_back(k);
+  }
+  std::stable_sort(shown.begin(), shown.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   if (shown.size() > 6) shown.resize(6);
   std::printf("%-10s %-20s %-9s %-22s", "RUN", "NAME", "STATUS", "STARTED");
-  for (const auto& k : shown) std::printf(" %14s", k.substr(0, 14).c_str());
+  for (const auto& k : shown) std::printf(" %16s", k.substr(0, 16).c_str());
   std::printf("\n");
   for (const auto& r : runs) {
     std::printf("%-10s %-20s %-9s %-22s", r.run_id.substr(0, 8).c_str(),
@@ -67,7 +82,7 @@ int RunList(const GlobalOptions& global, const ListArgs& a) {
                 Millis(r.start_time).substr(0, 19).c_str());
     for (const auto& k : shown) {
       auto it = r.metrics.find(k);
-      std::printf(" %14s", it == r.metrics.end() ? "-" : Number(it->second.value).c_str());
+      std::printf(" %16s", it == r.metrics.end() ? "-" : Number(it->second.value).c_str());
     }
     std::printf("\n");
   }
