@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled example, as far as mloop goes today: make a workspace, sniff
 # and load UCI Adult, ingest its training and test files with the Adult contract (the clean
-# rows become versions, bad rows go to quarantine), train an XGBoost model on them as a
-# tracked run, and predict the test set with it.
+# rows become versions, bad rows go to quarantine), train an XGBoost model and a logistic
+# baseline on them as tracked runs, compare the two, and predict the test set with the trees.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mloop=${1:-$root/build/src/cli/mloop}
@@ -39,10 +39,19 @@ echo
 echo "== mloop train --config examples/adult/xgboost.yaml"
 "$mloop" --workspace "$workspace" train --config "$root/examples/adult/xgboost.yaml"
 echo
+echo "== mloop train --config examples/adult/logistic.yaml (the baseline, 5-fold cross-validated)"
+"$mloop" --workspace "$workspace" train --config "$root/examples/adult/logistic.yaml"
+echo
 echo "== mloop runs list"
 "$mloop" --workspace "$workspace" runs list
-run_id=$("$mloop" --workspace "$workspace" --json runs list --max 1 |
-  /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["run_id"])')
+run_id() {
+  "$mloop" --workspace "$workspace" --json runs list --filter "attributes.run_name = '$1'" |
+    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["run_id"])'
+}
+run_id=$(run_id xgboost)
+echo
+echo "== mloop runs compare (the trees against the baseline)"
+"$mloop" --workspace "$workspace" runs compare "$run_id" "$(run_id logistic)"
 echo
 echo "== mloop predict --model $run_id --input adult_test@1"
 "$mloop" --workspace "$workspace" predict --model "$run_id" --input adult_test@1 \
