@@ -2,11 +2,13 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <deque>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
@@ -182,8 +184,18 @@ class FileBuilder {
   std::string Finish(Json footer) {
     std::vector<std::string> compressed(pending_.size());
     std::vector<std::string> digests(pending_.size());
-    ThreadPool::Default().ParallelFor(pending_.size(), [&](size_t i) {
-      std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
+    // Largest first, so that the threads finish together instead of one compressing a
+    // large buffer alone at the end. The file keeps the order the buffers were added in.
+    std::vector<size_t> order(pending_.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return pending_[a].size() > pending_[b].size(); });
+    ThreadPool::Default().ParallelFor(order.size(), [&](size_t k) {
+      const size_t i = order[k];
+      // One context per thread, kept for the thread's life: a fresh one per buffer faulted in
+      // its tables' memory again every time. Reuse does not change the output, as
+      // ZSTD_compressCCtx sets every parameter from the level.
+      thread_local std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
       if (!cctx) ThrowInternal(name_ + ": cannot create a zstd context");
       std::string_view bytes = pending_[i];
       // Compressed into a scratch buffer of the worst-case size, then copied out at its real

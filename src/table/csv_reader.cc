@@ -22,7 +22,6 @@
 #include "table/internal/null_matcher.h"
 #include "table/internal/string_dictionary.h"
 #include "table/internal/value_parse.h"
-#include "table/table_ops.h"
 
 // How a file is read:
 //
@@ -43,6 +42,10 @@
 // When a chunk does not end where the next begins (a boundary fell inside a quoted
 // field), everything is parsed again sequentially; when an inferred type turns out too
 // narrow, everything is parsed again with the wider type.
+//
+// ReadCsv maps a file larger than CsvOptions::chunk_bytes without reading it in, and
+// releases each piece's pages once counted and each chunk's once parsed (ReleaseText), so
+// that only the stretches being worked on are in memory; a second pass reads them again.
 
 namespace mloop::table {
 
@@ -84,6 +87,15 @@ void AdviseHugePages(const void* data, size_t bytes) {
   (void)data;
   (void)bytes;
 #endif
+}
+
+// Drops the whole pages of [begin, end) from memory when the text is `file`'s mapping (a
+// large file read without holding it whole); they are read again if touched. No-op for
+// `file` null.
+void ReleaseText(const MappedFile* file, const char* begin, const char* end) {
+  if (file == nullptr || end <= begin) return;
+  const char* base = file->view().data();
+  file->Release(static_cast<size_t>(begin - base), static_cast<size_t>(end - begin));
 }
 
 // Runs fn(i) for i in [0, n): on the default pool, or in this thread when the caller
@@ -175,9 +187,10 @@ struct Chunk {
 // task (all workers busy) cannot deadlock, and a task that starts late finds nothing to do.
 class PieceCounts {
  public:
-  // [begin, end) in `n` pieces; `begin` starts a line.
-  PieceCounts(const char* begin, const char* end, size_t n, char quote)
-      : state_(std::make_shared<State>(n, quote)) {
+  // [begin, end) in `n` pieces; `begin` starts a line. With `release`, each piece's pages
+  // are released once counted (see ReleaseText).
+  PieceCounts(const char* begin, const char* end, size_t n, char quote, const MappedFile* release)
+      : state_(std::make_shared<State>(n, quote, release)) {
     std::vector<const char*>& bounds = state_->bounds;
     const size_t size = static_cast<size_t>(end - begin);
     bounds.push_back(begin);
@@ -216,17 +229,19 @@ class PieceCounts {
  private:
   // Shared with the tasks, which may outlive this object.
   struct State {
-    State(size_t n, char q) : quote(q), counts(n) {}
+    State(size_t n, char q, const MappedFile* r) : quote(q), release(r), counts(n) {}
     char ByteBefore(const char* p) const { return p == bounds[0] ? '\n' : p[-1]; }
     // Counts pieces until none is left to take.
     void Drain() {
       for (size_t i; (i = next.fetch_add(1)) < counts.size();) {
         counts[i] = internal::CountBytes(bounds[i], bounds[i + 1], ByteBefore(bounds[i]), quote);
+        ReleaseText(release, bounds[i], bounds[i + 1]);
         done.fetch_add(1);
         done.notify_all();
       }
     }
     const char quote;
+    const MappedFile* const release;
     std::vector<const char*> bounds;
     std::vector<internal::ByteCounts> counts;
     std::atomic<size_t> next{0};  // The next piece to take.
@@ -1017,10 +1032,11 @@ Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vect
   ThrowInternal("unknown column type");
 }
 
-}  // namespace
-
-CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
-                            const CsvOptions& options) {
+// Reads `data`. With `file` (whose mapping `data` is, not populated), each stretch of the
+// text is released once counted and again once parsed, so that memory holds only the
+// stretches being worked on: chunks are then at most chunk_bytes / threads long.
+CsvReadResult ReadCsvText(std::string_view data, std::string_view source, const CsvOptions& options,
+                          const MappedFile* file) {
   const std::string src(source);
   CsvReadResult result;
   result.bytes = data.size();
@@ -1037,11 +1053,15 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
   // (More cost more than they save: 16 per thread was 3 ms slower on the bench file.)
   constexpr size_t kChunksPerThread = 4;
   const char* counted = SkipLines(data, options.skip_lines);  // As the sniffer skips them.
-  const size_t n = threads <= 1 ? 1
-                                : std::clamp<size_t>(static_cast<size_t>(end - counted) / kMinChunk,
-                                                     1, threads * kChunksPerThread);
+  const size_t text_bytes = static_cast<size_t>(end - counted);
+  size_t n =
+      threads <= 1 ? 1 : std::clamp<size_t>(text_bytes / kMinChunk, 1, threads * kChunksPerThread);
+  if (file != nullptr && threads > 1 && options.chunk_bytes > 0) {
+    const size_t most = std::max<size_t>(options.chunk_bytes / threads, kMinChunk);
+    n = std::max(n, (text_bytes + most - 1) / most);
+  }
   // The sniffer settles the quote as the caller's or '"'.
-  PieceCounts pieces(counted, end, n, options.quote.value_or('"'));
+  PieceCounts pieces(counted, end, n, options.quote.value_or('"'), file);
   CsvDialect dialect = SniffCsv(data, source, options);
 
   // Find where the data rows start: after skipped lines, blank and comment lines and
@@ -1087,6 +1107,7 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
     }
     auto parse = [&](size_t i, const Chunk* seed) {
       ChunkParser(pp, &chunks[i], seed).Run();
+      ReleaseText(file, chunks[i].begin, chunks[i].end);
       if (bar) bar->Add(static_cast<uint64_t>(chunks[i].end - chunks[i].begin));
     };
     if (chunks.size() > 1 && has_category) {
@@ -1112,6 +1133,7 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
       plan.assign(1, all);
       chunks = plan;
       ChunkParser(pp, &chunks[0], nullptr).Run();
+      ReleaseText(file, chunks[0].begin, chunks[0].end);
       // The bound holds for any input: each record but a last unterminated one ends at
       // a line end of its own.
       if (chunks[0].overflow) ThrowInternal(src + ": more records than line ends");
@@ -1158,122 +1180,22 @@ CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
   return result;
 }
 
-namespace {
-
-// Where the first `size` bytes of `data` can be cut after a record: just after the last '\n'
-// outside quotes, or 0 when there is none. `data` starts at a record's start, so a '\n' is
-// inside quotes exactly when an odd number of quotes precede it (a doubled quote counts two).
-size_t CutAfterLastRecord(std::string_view data, char quote) {
-  const char* begin = data.data();
-  const char* end = begin + data.size();
-  int64_t quotes = quote == '\0' ? 0 : internal::CountBytes(begin, end, '\n', quote).quotes;
-  while (end > begin) {
-    const auto* nl = static_cast<const char*>(::memrchr(begin, '\n', end - begin));
-    if (nl == nullptr) return 0;
-    if (quote != '\0') {
-      // Quotes after this '\n' are not before it.
-      quotes -= internal::CountBytes(nl, end, nl > begin ? nl[-1] : '\n', quote).quotes;
-    }
-    if (quotes % 2 == 0) return static_cast<size_t>(nl - begin) + 1;
-    end = nl;
-  }
-  return 0;
-}
-
-// True when `text` holds a line that is neither blank nor a comment.
-bool HasRecord(std::string_view text, char comment) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.empty() && !(comment != '\0' && line[0] == comment)) return true;
-    pos = nl + 1;
-  }
-  return false;
-}
-
-CsvReadResult ReadCsvInPieces(const std::filesystem::path& path, const CsvOptions& options) {
-  const std::string source = path.string();
-  // Not populated: pages are read as each piece is parsed, and released after it.
-  MappedFile file(path, /*populate=*/false);
-  const std::string_view data = file.view();
-  CsvReadResult result;
-  result.bytes = data.size();
-  std::vector<Table> tables;
-  CsvOptions rest = options;  // The options of every piece after the first.
-  size_t start = 0;           // Where the next piece starts.
-  int64_t lines_before = 0;   // Lines in the pieces parsed so far.
-  bool first = true;
-  char quote = options.quote.value_or('"');
-  size_t want = options.chunk_bytes;
-  while (start < data.size()) {
-    const bool at_end = data.size() - start <= want;
-    std::string_view window = data.substr(start, want);
-    size_t cut = at_end ? window.size() : CutAfterLastRecord(window, quote);
-    if (cut == 0) {
-      want *= 2;  // One record longer than a piece: take more.
-      continue;
-    }
-    std::string_view piece = window.substr(0, cut);
-    const char* after_skipped = SkipLines(piece, options.skip_lines);
-    if (first && !at_end &&
-        !HasRecord(std::string_view(after_skipped, static_cast<size_t>(piece.data() + piece.size() -
-                                                                       after_skipped)),
-                   options.comment)) {
-      want *= 2;  // The first piece settles the dialect: it needs a record to look at.
-      continue;
-    }
-    const int64_t piece_lines =
-        internal::CountBytes(piece.data(), piece.data() + piece.size(), '\n', '\0').newlines;
-    if (first || HasRecord(piece, rest.comment)) {
-      // (A later piece of only blank or comment lines has nothing to parse.)
-      CsvReadResult r = ReadCsvBuffer(piece, source, first ? options : rest);
-      if (first) {
-        result.dialect = r.dialect;
-        quote = r.dialect.quote;
-        rest.delimiter = r.dialect.delimiter;
-        rest.quote = r.dialect.quote;
-        rest.header = false;
-        rest.skip_initial_space = r.dialect.skip_initial_space;
-        rest.null_values = r.dialect.null_values;
-        rest.comment = r.dialect.comment;
-        rest.skip_lines = 0;
-        rest.names.clear();
-        for (const Column& c : r.table.columns()) rest.names.push_back(c.name());
-        rest.names_fix_width = true;
-      } else {
-        std::vector<int64_t> lines = r.table.line_numbers();
-        for (int64_t& l : lines) l += lines_before;
-        r.table.set_line_numbers(std::move(lines));
-      }
-      for (MalformedRow& m : r.malformed) {
-        if (!first) m.line += lines_before;
-        result.malformed.push_back(std::move(m));
-      }
-      tables.push_back(std::move(r.table));
-      first = false;
-    }
-    lines_before += piece_lines;
-    file.Release(start, cut);
-    start += cut;
-    want = options.chunk_bytes;
-  }
-  // Lines as ReadCsvBuffer counts them: a last line without its line end counts too.
-  result.lines = static_cast<uint64_t>(lines_before) + (data.back() == '\n' ? 0 : 1);
-  result.table = ConcatTables(std::move(tables));
-  return result;
-}
-
 }  // namespace
+
+CsvReadResult ReadCsvBuffer(std::string_view data, std::string_view source,
+                            const CsvOptions& options) {
+  return ReadCsvText(data, source, options, nullptr);
+}
 
 CsvReadResult ReadCsv(const std::filesystem::path& path, const CsvOptions& options) {
   CheckReadableFile(path);
   std::error_code ec;
   const uint64_t size = std::filesystem::file_size(path, ec);
   if (!ec && options.chunk_bytes > 0 && size > options.chunk_bytes) {
-    return ReadCsvInPieces(path, options);
+    // Not populated: pages are read as the chunks are counted and parsed, and released
+    // after each.
+    MappedFile file(path, /*populate=*/false);
+    return ReadCsvText(file.view(), path.string(), options, &file);
   }
   MappedFile file(path);
   return ReadCsvBuffer(file.view(), path.string(), options);

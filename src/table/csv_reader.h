@@ -65,17 +65,17 @@ struct CsvOptions {
   size_t sample_lines = 20'000;
   // 0: as many threads as the default pool has; 1: sequential.
   size_t threads = 0;
-  // ReadCsv reads a file larger than this in pieces of about this size, cut at record ends
-  // (outside quotes), parses each on its own and joins the tables (ConcatTables in
-  // table_ops.h, which widens a column's type when pieces disagree), so that memory holds one
-  // piece of text at a time besides the parsed columns. The first piece settles the dialect
-  // and the column names; each piece infers its own types. 0: always the whole file at once.
-  // ReadCsvBuffer ignores it.
+  // ReadCsv reads a file larger than this without holding its text whole: the file is mapped
+  // without reading it in, and each stretch of it (at most chunk_bytes / threads long) is
+  // dropped from memory once its bytes are counted and again once it is parsed, so that
+  // memory holds about this much text besides the parsed columns. The table is the same as
+  // a whole-file read's: the rows go straight into the final column buffers. 0: always
+  // hold the whole file. ReadCsvBuffer ignores it.
   size_t chunk_bytes = size_t{32} << 20;
   // With `names` given: the file has exactly that many columns, and records with another count
-  // are malformed, whatever most records of the sample have. ReadCsv sets it for the pieces
-  // after the first, which settled the width. Off: a count of names that differs from the
-  // sample's usual record is an error.
+  // are malformed, whatever most records of the sample have (for a caller reading a file in
+  // parts: the parts after the first, which settled the width). Off: a count of names that
+  // differs from the sample's usual record is an error.
   bool names_fix_width = false;
 };
 

@@ -328,6 +328,18 @@ TEST(CsvReaderPiecesTest, PiecesGiveTheSameTableAsTheWholeFile) {
   ExpectPiecesReadAsWhole(text + "99,last,1.5,no line end");
 }
 
+TEST(CsvReaderPiecesTest, ALargeFileReadInChunksWhosePagesAreReleasedGivesTheWholeTable) {
+  // Over a megabyte, so that it is parsed as several chunks, each released once parsed; a
+  // quoted record spans a line end, and a late value widens a column.
+  std::string text = "id,name,score,note\n";
+  for (int i = 0; text.size() < (size_t{3} << 19); ++i) {
+    text += std::to_string(i) + ",name" + std::to_string(i % 7) + "," + std::to_string(i % 100) +
+            (i % 997 == 5 ? ",\"two\nlines\"\n" : ",plain\n");
+  }
+  text += "-1,late,0.5,widens score\n";
+  ExpectPiecesReadAsWhole(text);
+}
+
 TEST(CsvReaderPiecesTest, SkippedLinesHeaderAndNamesOnlyApplyToTheFirstPiece) {
   std::string text = "|a comment line\n";
   for (int i = 0; i < 40; ++i) text += std::to_string(i) + ", x" + std::to_string(i) + ", ?\n";
