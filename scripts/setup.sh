@@ -8,8 +8,9 @@ packages=(
   cmake ninja-build g++ ccache pkg-config git
   libssl-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libzstd-dev
   libsqlite3-dev libcli11-dev libgtest-dev libgmock-dev
-  libxgboost-dev libeigen3-dev
+  libxgboost-dev libeigen3-dev libboost-dev
   python3 python3-pandas python3-numpy python3-yaml python3-sklearn python3-scipy python3-xgboost
+  python3-statsmodels
   time
 )
 
