@@ -170,6 +170,21 @@ std::vector<float> XgbBooster::Predict(const XgbMatrix& m, bool margin, int roun
   return std::vector<float>(result, result + n);
 }
 
+std::vector<float> XgbBooster::PredictContributions(const XgbMatrix& m) const {
+  std::lock_guard<std::mutex> lock(PredictMutex());
+  const char* config =
+      "{\"type\": 2, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, "
+      "\"strict_shape\": false}";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* result = nullptr;
+  Check(XGBoosterPredictFromDMatrix(handle_, m.handle(), config, &shape, &dim, &result),
+        "predicting contributions");
+  size_t n = 1;
+  for (bst_ulong i = 0; i < dim; ++i) n *= shape[i];
+  return std::vector<float>(result, result + n);
+}
+
 std::string XgbBooster::Save(std::string_view format) const {
   if (format != "ubj" && format != "json") {
     ThrowInvalidArgument("xgboost: model format '" + std::string(format) +

@@ -88,6 +88,11 @@ class XgbBooster {
   // `rounds`: use the first `rounds` boosting rounds (0: all).
   std::vector<float> Predict(const XgbMatrix& m, bool margin = false, int rounds = 0) const;
 
+  // XGBoost's SHAP values (predict type 2, pred_contribs; TreeSHAP for gbtree), computed in
+  // float32: rows x (num_features + 1) values, or rows x groups x (num_features + 1) for
+  // multiclass objectives, each group's last value being its bias.
+  std::vector<float> PredictContributions(const XgbMatrix& m) const;
+
   // The model in "ubj" (UBJSON) or "json" format.
   std::string Save(std::string_view format = "ubj") const;
   // A booster from a saved model (either format). Throws invalid_argument when XGBoost cannot
