@@ -170,6 +170,84 @@ std::span<const Migration> Migrations() {
               "PRIMARY KEY (run_id, path))",
           },
       },
+      {
+          4,
+          "registry",
+          {
+              // The model registry (src/registry/model_registry.h), in MLflow's data model.
+              // Times are milliseconds since the epoch. last_version is the largest version
+              // ever given, so that a number is never given twice.
+              "CREATE TABLE registered_models ("
+              "name TEXT PRIMARY KEY, "
+              "description TEXT NOT NULL, "
+              "last_version BIGINT NOT NULL, "
+              "creation_time BIGINT NOT NULL, "
+              "last_updated_time BIGINT NOT NULL)",
+              "CREATE TABLE registered_model_tags ("
+              "name TEXT NOT NULL REFERENCES registered_models(name), "
+              "key TEXT NOT NULL, "
+              "value TEXT NOT NULL, "
+              "PRIMARY KEY (name, key))",
+              // A version is a run's model bundle: bundle_digest is the artifact of its
+              // model/bundle.json; signature_json and lineage_json are copied from it.
+              "CREATE TABLE model_versions ("
+              "name TEXT NOT NULL REFERENCES registered_models(name), "
+              "version BIGINT NOT NULL, "
+              "run_id TEXT NOT NULL REFERENCES runs(run_id), "
+              "bundle_digest TEXT NOT NULL, "
+              "signature_json TEXT NOT NULL, "
+              "lineage_json TEXT NOT NULL, "
+              "status TEXT NOT NULL "
+              "CHECK (status IN ('PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY')), "
+              "description TEXT NOT NULL, "
+              "creation_time BIGINT NOT NULL, "
+              "last_updated_time BIGINT NOT NULL, "
+              "created_by TEXT NOT NULL, "
+              "PRIMARY KEY (name, version))",
+              "CREATE TABLE model_version_tags ("
+              "name TEXT NOT NULL, "
+              "version BIGINT NOT NULL, "
+              "key TEXT NOT NULL, "
+              "value TEXT NOT NULL, "
+              "PRIMARY KEY (name, version, key), "
+              "FOREIGN KEY (name, version) REFERENCES model_versions(name, version))",
+              "CREATE TABLE model_aliases ("
+              "name TEXT NOT NULL, "
+              "alias TEXT NOT NULL, "
+              "version BIGINT NOT NULL, "
+              "PRIMARY KEY (name, alias), "
+              "FOREIGN KEY (name, version) REFERENCES model_versions(name, version))",
+              // Every move of an alias, in order (seq per model and alias), for rollback.
+              // from_version is null when the alias was new. action: promote, rollback, sync.
+              "CREATE TABLE alias_history ("
+              "name TEXT NOT NULL, "
+              "alias TEXT NOT NULL, "
+              "seq BIGINT NOT NULL, "
+              "action TEXT NOT NULL CHECK (action IN ('promote', 'rollback', 'sync')), "
+              "from_version BIGINT, "
+              "to_version BIGINT NOT NULL, "
+              "time BIGINT NOT NULL, "
+              "actor TEXT NOT NULL, "
+              "reason TEXT NOT NULL, "
+              "PRIMARY KEY (name, alias, seq))",
+              // Append-only and hash-chained: hash is the SHA-256 of the entry's canonical
+              // form, which includes prev_hash, the hash of the entry before (64 zeros for
+              // the first). details_json is a JSON object; model and version are null for
+              // entries about no model.
+              "CREATE TABLE audit_log ("
+              "seq BIGINT PRIMARY KEY, "
+              "time BIGINT NOT NULL, "
+              "actor TEXT NOT NULL, "
+              "action TEXT NOT NULL, "
+              "model TEXT, "
+              "version BIGINT, "
+              "details_json TEXT NOT NULL, "
+              "reason TEXT NOT NULL, "
+              "prev_hash TEXT NOT NULL, "
+              "hash TEXT NOT NULL)",
+              "CREATE INDEX audit_log_by_model ON audit_log (model, seq)",
+          },
+      },
   };
   return *kMigrations;
 }
