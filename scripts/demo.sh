@@ -53,7 +53,25 @@ echo
 echo "== mloop runs compare (the trees against the baseline)"
 "$mloop" --workspace "$workspace" runs compare "$run_id" "$(run_id logistic)"
 echo
-echo "== mloop predict --model $run_id --input adult_test@1"
-"$mloop" --workspace "$workspace" predict --model "$run_id" --input adult_test@1 \
+echo "== the baseline becomes the champion through the gates (examples/adult/gates.yaml)"
+gates=$root/examples/adult/gates.yaml
+"$mloop" --workspace "$workspace" models register "$(run_id logistic)" --name income
+"$mloop" --workspace "$workspace" evaluate --model income@1 --data adult_test@1 --gates "$gates" \
+  --bootstrap 0 >/dev/null
+"$mloop" --workspace "$workspace" models promote income@1
+echo
+echo "== mloop evaluate: the XGBoost candidate against the champion"
+"$mloop" --workspace "$workspace" models register "$run_id" --name income
+"$mloop" --workspace "$workspace" evaluate --model income@2 --data adult_test@1 --gates "$gates" \
+  --bootstrap 300 --html "$workspace/income-2-model-card.html"
+"$mloop" --workspace "$workspace" models promote income@2
+echo "Model card: $workspace/income-2-model-card.html"
+echo
+echo "== mloop audit verify"
+"$mloop" --workspace "$workspace" audit log income
+"$mloop" --workspace "$workspace" audit verify
+echo
+echo "== mloop predict --model income@champion --input adult_test@1"
+"$mloop" --workspace "$workspace" predict --model income@champion --input adult_test@1 \
   --output "$workspace/adult_test-predictions.csv"
 head -4 "$workspace/adult_test-predictions.csv"

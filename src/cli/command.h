@@ -54,6 +54,10 @@ void AddDatasetsCommand(CLI::App& app, const GlobalOptions& global, CommandRunne
 void AddRunsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddTrainCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddModelsCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddAuditCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddEvaluateCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
+void AddExplainCommand(CLI::App& app, const GlobalOptions& global, CommandRunner* run);
 
 }  // namespace mloop::cli
 

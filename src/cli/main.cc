@@ -46,6 +46,10 @@ int Main(int argc, char** argv) {
   AddRunsCommand(app, global, &run);
   AddTrainCommand(app, global, &run);
   AddPredictCommand(app, global, &run);
+  AddModelsCommand(app, global, &run);
+  AddAuditCommand(app, global, &run);
+  AddEvaluateCommand(app, global, &run);
+  AddExplainCommand(app, global, &run);
 
   try {
     app.parse(argc, argv);

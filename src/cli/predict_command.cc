@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "core/progress.h"
+#include "registry/model_registry.h"
 #include "store/workspace.h"
 #include "train/predict.h"
 
@@ -16,7 +17,8 @@ void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
   CLI::App* cmd = app.add_subcommand("predict", "Predict a file or dataset with a run's model");
   auto r = std::make_shared<train::PredictRequest>();
   auto output = std::make_shared<std::string>();
-  cmd->add_option("--model", r->model, "The run whose model to use (id or 6+ characters)")
+  cmd->add_option("--model", r->model,
+                  "A run id (or 6+ characters), or a registered NAME@VERSION or NAME@ALIAS")
       ->required();
   cmd->add_option("--input", r->input, "A CSV or JSON Lines file, or a dataset NAME@VERSION")
       ->required();
@@ -29,6 +31,11 @@ void AddPredictCommand(CLI::App& app, const GlobalOptions& global, CommandRunner
     *run = [&global, r, output] {
       r->output = *output;
       store::Workspace ws = store::Workspace::Open(global.WorkspaceDir());
+      // NAME@VERSION or NAME@ALIAS: the registered version's run (run ids never hold '@').
+      if (r->model.find('@') != std::string::npos) {
+        registry::ModelRegistry models(ws.metadata(), ws.artifacts(), ws.root());
+        r->model = models.Resolve(registry::ParseModelRef(r->model)).run_id;
+      }
       std::unique_ptr<ProgressBar> bar;
       std::once_flag made;
       r->on_progress = [&bar, &made](int64_t done, int64_t total) {

@@ -12,8 +12,7 @@
 #include "data/catalog.h"
 #include "data/dataset_files.h"
 #include "features/pipeline.h"
-#include "model/linear_model.h"
-#include "model/tree_ensemble.h"
+#include "model/bundle.h"
 #include "table/column.h"
 #include "table/csv_reader.h"
 #include "table/csv_writer.h"
@@ -26,17 +25,6 @@ namespace mloop::train {
 namespace {
 
 namespace fs = std::filesystem;
-
-table::Table ReadInput(store::Workspace& ws, const std::string& input) {
-  if (!fs::exists(input) && input.find('@') != std::string::npos) {
-    data::DatasetCatalog catalog(ws.metadata());
-    return data::LoadVersionTable(ws, catalog.Resolve(data::ParseDatasetRef(input)));
-  }
-  if (!fs::exists(input)) ThrowNotFound(input + ": no such file (nor a dataset NAME@VERSION)");
-  std::string ext = fs::path(input).extension().string();
-  if (ext == ".jsonl" || ext == ".ndjson") return table::ReadJsonl(input).table;
-  return table::ReadCsv(input).table;
-}
 
 table::Column DoubleColumn(std::string name, const std::vector<double>& values) {
   table::Bitmap valid;
@@ -59,34 +47,58 @@ table::Column LabelColumn(const std::vector<std::optional<std::string>>& labels)
                                     std::move(valid));
 }
 
-void CheckFeatureCount(const std::string& run_id, size_t model, size_t pipeline) {
-  if (model != pipeline) {
-    ThrowInvalidArgument("run " + run_id + ": the model reads " + std::to_string(model) +
-                         " features, the pipeline gives " + std::to_string(pipeline));
+}  // namespace
+
+RunModel LoadRunModel(store::Workspace& ws, const std::string& run_ref) {
+  tracking::TrackingStore tracker(ws.metadata(), ws.artifacts());
+  tracking::Run run = tracker.GetRun(run_ref);
+  std::string bundle_digest;
+  for (const auto& a : run.artifacts) {
+    if (a.path == "model/bundle.json") bundle_digest = a.digest;
+  }
+  if (bundle_digest.empty()) {
+    ThrowNotFound("run " + run.run_id + " has no model bundle (model/bundle.json)");
+  }
+  const std::string source = "run " + run.run_id.substr(0, 8);
+  Json bundle = ParseJson(ws.artifacts().Get(bundle_digest), source + " bundle");
+  if (!bundle.contains("estimator") || !bundle["estimator"].contains("artifact") ||
+      !bundle["estimator"]["artifact"].is_string()) {
+    ThrowInvalidArgument(source + ": bundle: estimator.artifact: required, but missing");
+  }
+  std::string bytes = ws.artifacts().Get(bundle["estimator"]["artifact"].get<std::string>());
+  return {run.run_id, bundle_digest, model::LoadedModel::Load(bundle, bytes, source)};
+}
+
+table::Table ReadModelInput(store::Workspace& ws, const std::string& input) {
+  if (!fs::exists(input) && input.find('@') != std::string::npos) {
+    data::DatasetCatalog catalog(ws.metadata());
+    return data::LoadVersionTable(ws, catalog.Resolve(data::ParseDatasetRef(input)));
+  }
+  if (!fs::exists(input)) ThrowNotFound(input + ": no such file (nor a dataset NAME@VERSION)");
+  std::string ext = fs::path(input).extension().string();
+  if (ext == ".jsonl" || ext == ".ndjson") return table::ReadJsonl(input).table;
+  return table::ReadCsv(input).table;
+}
+
+void CheckOutputExtension(const std::filesystem::path& output) {
+  std::string ext = output.extension().string();
+  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson") {
+    ThrowInvalidArgument(output.string() +
+                         ": the output's extension must be .csv, .tsv, .jsonl or .ndjson");
   }
 }
 
-// Predictions of `m` (a TreeEnsemble or a LinearModel) for every row of `x` into `p`,
-// multi-threaded over blocks of rows.
-template <typename Model>
-void PredictInBlocks(const Model& m, const features::FeatureMatrix& x, std::vector<float>& p,
-                     const PredictRequest& request) {
-  std::atomic<int64_t> done{0};
-  const size_t block = 4096;  // Rows per task: many tasks, each long enough to be worth it.
-  const size_t blocks = (x.num_rows + block - 1) / block;
-  const size_t k = m.num_outputs();
-  ThreadPool::Default().ParallelFor(blocks, [&](size_t b) {
-    size_t begin = b * block, end = std::min(x.num_rows, begin + block);
-    m.Predict(std::span<const float>(x.values).subspan(begin * x.num_features,
-                                                       (end - begin) * x.num_features),
-              end - begin, std::span<float>(p).subspan(begin * k, (end - begin) * k));
-    int64_t now =
-        done.fetch_add(static_cast<int64_t>(end - begin)) + static_cast<int64_t>(end - begin);
-    if (request.on_progress) request.on_progress(now, static_cast<int64_t>(x.num_rows));
-  });
+void WriteByExtension(const table::Table& table, const std::filesystem::path& output) {
+  CheckOutputExtension(output);
+  std::string ext = output.extension().string();
+  if (ext == ".jsonl" || ext == ".ndjson") {
+    table::WriteJsonl(table, output);
+  } else {
+    table::CsvWriteOptions o;
+    o.delimiter = ext == ".tsv" ? '\t' : ',';
+    table::WriteCsv(table, output, o);
+  }
 }
-
-}  // namespace
 
 Json PredictOutcome::ToJson() const {
   return {{"run_id", run_id}, {"rows", rows}, {"output", output}, {"seconds", seconds}};
@@ -97,59 +109,44 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
   if (request.engine != "xgboost" && request.engine != "mloop") {
     ThrowInvalidArgument("--engine " + request.engine + ": expected mloop or xgboost");
   }
-  std::string ext = request.output.extension().string();
-  if (ext != ".csv" && ext != ".tsv" && ext != ".jsonl" && ext != ".ndjson") {
-    ThrowInvalidArgument(request.output.string() +
-                         ": the output's extension must be .csv, .tsv, .jsonl or .ndjson");
-  }
-  tracking::TrackingStore tracker(ws.metadata(), ws.artifacts());
-  tracking::Run run = tracker.GetRun(request.model);
-  std::string bundle_digest;
-  for (const auto& a : run.artifacts) {
-    if (a.path == "model/bundle.json") bundle_digest = a.digest;
-  }
-  if (bundle_digest.empty()) {
-    ThrowNotFound("run " + run.run_id + " has no model bundle (model/bundle.json)");
-  }
-  Json bundle = ParseJson(ws.artifacts().Get(bundle_digest), "run " + run.run_id + " bundle");
-  if (bundle.value("format", "") != "mloop-model-bundle" ||
-      bundle.value("format_version", 0) != 1) {
-    ThrowInvalidArgument("run " + run.run_id + ": the bundle is not a model bundle of format 1");
-  }
-  features::FittedPipeline pipeline =
-      features::FittedPipeline::FromJson(bundle["pipeline"], "run " + run.run_id + " pipeline");
+  CheckOutputExtension(request.output);
+  RunModel loaded = LoadRunModel(ws, request.model);
+  const model::LoadedModel& m = loaded.model;
   const std::string model_bytes =
-      ws.artifacts().Get(bundle["estimator"]["artifact"].get<std::string>());
+      ws.artifacts().Get(m.bundle()["estimator"]["artifact"].get<std::string>());
 
-  table::Table input = ReadInput(ws, request.input);
-  features::FeatureMatrix x = pipeline.Transform(input);
+  table::Table input = ReadModelInput(ws, request.input);
+  features::FeatureMatrix x = m.Transform(input);
   std::vector<float> p;
-  const std::string estimator_type = bundle["estimator"].value("type", "xgboost");
-  if (estimator_type != "xgboost") {
-    // A linear model: one evaluator, whichever engine is asked for (XGBoost has none for it).
-    if (request.engine == "xgboost") {
-      ThrowInvalidArgument("--engine xgboost: run " + run.run_id + "'s model is " + estimator_type +
-                           ", not an XGBoost model; use --engine mloop");
+  if (request.engine == "xgboost") {
+    if (!m.trees()) {
+      ThrowInvalidArgument("--engine xgboost: run " + loaded.run_id + "'s model is " +
+                           m.estimator_type() + ", not an XGBoost model; use --engine mloop");
     }
-    model::LinearModel linear = model::LinearModel::FromJson(
-        ParseJson(model_bytes, "run " + run.run_id + " model"), "run " + run.run_id + " model");
-    CheckFeatureCount(run.run_id, linear.num_features(), x.num_features);
-    p.resize(x.num_rows * linear.num_outputs());
-    PredictInBlocks(linear, x, p, request);
-  } else if (request.engine == "mloop") {
-    // The compiled evaluator: the same values as XGBoost's own (tested bit for bit), faster.
-    model::TreeEnsemble ensemble = model::TreeEnsemble::FromXgboostUbjson(model_bytes);
-    CheckFeatureCount(run.run_id, ensemble.num_features(), x.num_features);
-    p.resize(x.num_rows * ensemble.num_outputs());
-    PredictInBlocks(ensemble, x, p, request);
-  } else {
     XgbBooster booster = XgbBooster::Load(model_bytes);
-    XgbMatrix m(x.values, x.num_rows, x.num_features);
-    p = booster.Predict(m);
+    XgbMatrix dm(x.values, x.num_rows, x.num_features);
+    p = booster.Predict(dm);
+  } else {
+    // mloop's runtime: the compiled trees give XGBoost's own values (tested bit for bit),
+    // faster; multi-threaded over blocks of rows.
+    const size_t k = m.num_outputs();
+    p.resize(x.num_rows * k);
+    std::atomic<int64_t> done{0};
+    const size_t block = 4096;  // Rows per task: many tasks, each long enough to be worth it.
+    const size_t blocks = (x.num_rows + block - 1) / block;
+    ThreadPool::Default().ParallelFor(blocks, [&](size_t b) {
+      size_t begin = b * block, end = std::min(x.num_rows, begin + block);
+      m.Predict(std::span<const float>(x.values).subspan(begin * x.num_features,
+                                                         (end - begin) * x.num_features),
+                end - begin, std::span<float>(p).subspan(begin * k, (end - begin) * k));
+      int64_t now =
+          done.fetch_add(static_cast<int64_t>(end - begin)) + static_cast<int64_t>(end - begin);
+      if (request.on_progress) request.on_progress(now, static_cast<int64_t>(x.num_rows));
+    });
   }
 
-  const std::string task = bundle["task"].get<std::string>();
-  std::vector<std::string> classes = bundle["label"]["classes"].get<std::vector<std::string>>();
+  const std::string& task = m.task();
+  const std::vector<std::string>& classes = m.classes();
   table::Table out;
   std::vector<int64_t> lines = input.line_numbers();
   table::Bitmap all;
@@ -189,15 +186,9 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
     }
     out.AddColumn(LabelColumn(label));
   }
-  if (ext == ".jsonl" || ext == ".ndjson") {
-    table::WriteJsonl(out, request.output);
-  } else {
-    table::CsvWriteOptions o;
-    o.delimiter = ext == ".tsv" ? '\t' : ',';
-    table::WriteCsv(out, request.output, o);
-  }
+  WriteByExtension(out, request.output);
   PredictOutcome outcome;
-  outcome.run_id = run.run_id;
+  outcome.run_id = loaded.run_id;
   outcome.rows = static_cast<int64_t>(x.num_rows);
   outcome.output = request.output.string();
   outcome.seconds = static_cast<double>(NowMicros() - started) / 1e6;

@@ -20,7 +20,9 @@
 #include <string>
 
 #include "core/json.h"
+#include "model/bundle.h"
 #include "store/workspace.h"
+#include "table/table.h"
 
 namespace mloop::train {
 
@@ -44,6 +46,26 @@ struct PredictOutcome {
   Json ToJson() const;  // {run_id, rows, output, seconds}
   std::string output;
 };
+
+// A run's model bundle, loaded: the run's id, the bundle manifest's digest and the model.
+struct RunModel {
+  std::string run_id;
+  std::string bundle_digest;
+  model::LoadedModel model;
+};
+// Loads the bundle of run `run` (an id or a unique prefix of 6+ characters). Errors: not_found
+// for an unknown run or one without a bundle; data_loss for an artifact that does not match
+// its digest; what LoadedModel::Load throws.
+RunModel LoadRunModel(store::Workspace& workspace, const std::string& run);
+
+// The rows a model is applied to: a CSV or JSON Lines file, or a dataset version NAME@VERSION
+// of the workspace. Errors: not_found when it is neither; what the readers throw.
+table::Table ReadModelInput(store::Workspace& workspace, const std::string& input);
+
+// Writes `table` as CSV (.csv), TSV (.tsv) or JSON Lines (.jsonl, .ndjson), by the path's
+// extension; another extension is invalid_argument (CheckOutputExtension checks it first).
+void CheckOutputExtension(const std::filesystem::path& output);
+void WriteByExtension(const table::Table& table, const std::filesystem::path& output);
 
 PredictOutcome PredictToFile(store::Workspace& workspace, const PredictRequest& request);
 

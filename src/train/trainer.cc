@@ -499,6 +499,9 @@ struct FitOutput {
   features::FittedPipeline pipeline;
   Fitted fitted;
   std::vector<std::string> feature_names;
+  // Each feature's mean over the training rows where it is present (NaN when it never is):
+  // the background of a linear model's SHAP values.
+  std::vector<double> feature_means;
   size_t train_rows = 0, valid_rows = 0;
 };
 
@@ -515,7 +518,7 @@ FitOutput FitPipelineAndEstimator(const TrainConfig& config,
   // the label does not leak into its own features.
   features::FitResult fr =
       features::FitTransform(p.spec, train_table, p.train_data.version.schema, fit_options);
-  FitOutput out{std::move(fr.pipeline), {}, {}, 0, 0};
+  FitOutput out{std::move(fr.pipeline), {}, {}, {}, 0, 0};
   features::FeatureMatrix xt = std::move(fr.train);
   features::FeatureMatrix xv = out.pipeline.Transform(valid_table);
   std::vector<float> wt = Weights(config, train_labels, p.enc);
@@ -526,6 +529,21 @@ FitOutput FitPipelineAndEstimator(const TrainConfig& config,
           : FitLinearEstimator(config, params, classes, xt, train_labels, wt, xv, valid_labels,
                                sink);
   out.feature_names = xt.feature_names;
+  std::vector<double> sum(xt.num_features, 0.0);
+  std::vector<int64_t> count(xt.num_features, 0);
+  for (size_t r = 0; r < xt.num_rows; ++r) {
+    const float* row = xt.values.data() + r * xt.num_features;
+    for (size_t j = 0; j < xt.num_features; ++j) {
+      if (!std::isnan(row[j])) {
+        sum[j] += row[j];
+        ++count[j];
+      }
+    }
+  }
+  for (size_t j = 0; j < xt.num_features; ++j) {
+    out.feature_means.push_back(count[j] > 0 ? sum[j] / static_cast<double>(count[j])
+                                             : std::nan(""));
+  }
   out.train_rows = xt.num_rows;
   out.valid_rows = xv.num_rows;
   return out;
@@ -742,6 +760,9 @@ TrainOutcome TrainInRun(tracking::TrackingStore& tracker, const TrainConfig& con
   estimator["artifact"] = out.model_digest;
   bundle["estimator"] = estimator;
   bundle["feature_names"] = fit.feature_names;
+  Json means = Json::array();
+  for (double m : fit.feature_means) means.push_back(std::isnan(m) ? Json() : Json(m));
+  bundle["feature_means"] = means;
   bundle["lineage"] = {
       {"run_id", run_id},
       {"train",
