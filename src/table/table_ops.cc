@@ -206,7 +206,11 @@ Column ConcatColumn(const std::string& name, DataType type, const std::vector<Co
           }
           remap[i] = it->second;
         }
-        for (int32_t code : p->codes()) codes.push_back(remap[static_cast<size_t>(code)]);
+        // A null holds code 0 (column.h), whatever its part's slot held.
+        const std::vector<int32_t>& part_codes = p->codes();
+        for (size_t r = 0; r < part_codes.size(); ++r) {
+          codes.push_back(p->IsValid(r) ? remap[static_cast<size_t>(part_codes[r])] : 0);
+        }
         release(p);
       }
       return Column::FromCategory(name, std::move(codes), std::move(dictionary),

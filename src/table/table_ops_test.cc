@@ -245,6 +245,8 @@ TEST(ConcatTablesTest, CategoriesMergeDictionariesAndRemapCodes) {
   EXPECT_EQ(c.dictionary(), (std::vector<std::string>{"red", "blue", "green"}));
   EXPECT_EQ(Cells(got)[0], (std::vector<std::string>{"red", "blue", "<null>", "red", "green",
                                                      "<null>", "red", "blue", "green", "<null>"}));
+  // Nulls hold code 0 (column.h), not their part's code remapped (b's null held "green"'s 0).
+  for (size_t row : {2, 5, 9}) EXPECT_EQ(c.codes()[row], 0) << "row " << row;
 }
 
 TEST(ConcatTablesTest, OtherMixesGiveString) {
