@@ -278,9 +278,12 @@ CsvColumns ReadCsv(const std::filesystem::path& path) {
   return out;
 }
 
-TEST(ReferenceTest, WritesReportsForScikitLearn) {
+// Not a test of its own: the writing half of tests/reference/eval_sklearn.py (ctest
+// eval_sklearn_reference), which writes the inputs, sets MLOOP_EVAL_REFERENCE_DIR and runs this
+// with --gtest_also_run_disabled_tests, then compares the reports with scikit-learn.
+TEST(ReferenceTest, DISABLED_WritesReportsForScikitLearn) {
   const char* dir_env = std::getenv("MLOOP_EVAL_REFERENCE_DIR");
-  if (dir_env == nullptr) GTEST_SKIP() << "run by tests/reference/eval_sklearn.py";
+  ASSERT_NE(dir_env, nullptr) << "run by tests/reference/eval_sklearn.py";
   const std::filesystem::path dir = dir_env;
   Json out;
 

@@ -345,7 +345,8 @@ TEST_F(ModelRegistryTest, AliasMovesWriteTheDeployFileAndSyncAppliesIt) {
 }
 
 TEST_F(ModelRegistryTest, InAGitRepositoryEachMoveIsACommitOfTheDeployFile) {
-  if (internal::RunProcess({"git", "--version"}).exit_code != 0) GTEST_SKIP() << "no git";
+  ASSERT_EQ(internal::RunProcess({"git", "--version"}).exit_code, 0)
+      << "git is needed (scripts/setup.sh installs it)";
   ASSERT_EQ(internal::RunProcess({"git", "init", "-q", ws_.root().string()}).exit_code, 0);
   // Something else staged must stay out of mloop's commit.
   test::WriteBytes(ws_.root() / "notes.txt", "mine");

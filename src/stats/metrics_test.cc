@@ -41,8 +41,8 @@ TEST(RocAucTest, OneClassIsAnError) {
 TEST(LogLossTest, MatchesTheFormulaAndClips) {
   std::vector<float> y = {1, 0, 1};
   std::vector<float> p = {0.9f, 0.2f, 0.0f};
-  double expected = -(std::log(static_cast<double>(0.9f)) +
-                      std::log1p(-static_cast<double>(0.2f)) + std::log(1e-15)) /
+  double expected = -(std::log(static_cast<double>(0.9f)) + std::log1p(-static_cast<double>(0.2f)) +
+                      std::log(1e-15)) /
                     3;
   EXPECT_NEAR(LogLoss(y, p), expected, 1e-12);
 }

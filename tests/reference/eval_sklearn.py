@@ -246,7 +246,8 @@ class EvalAgainstSklearn(unittest.TestCase):
         cls.data = prepare(cls.dir.name)
         env = dict(os.environ, MLOOP_EVAL_REFERENCE_DIR=cls.dir.name)
         run = subprocess.run([os.environ["EVAL_TEST"],
-                              "--gtest_filter=ReferenceTest.WritesReportsForScikitLearn"],
+                              "--gtest_filter=ReferenceTest.DISABLED_WritesReportsForScikitLearn",
+                              "--gtest_also_run_disabled_tests"],
                              env=env, capture_output=True, text=True)
         if run.returncode != 0 or "[  SKIPPED ]" in run.stdout:
             raise RuntimeError("eval_test failed:\n" + run.stdout + run.stderr)
