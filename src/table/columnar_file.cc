@@ -9,7 +9,9 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 
@@ -106,6 +108,102 @@ void FromLittleEndian(std::vector<T>* values) {
   }
 }
 
+// How an integer buffer is stored (docs/columnar-format.md, "Encodings"). Plain: the
+// elements' own little-endian bytes. Packed: element i is base + s[i], s[i] an unsigned
+// little-endian integer of `width` bytes. Delta-packed: the same unpacks to d[i], and
+// element i is d[0] + ... + d[i]. Sums and differences wrap modulo 2^64, so every int64
+// sequence has an encoding, and each element is then truncated to its type's width.
+enum class IntEncoding { kPlain, kPacked, kDeltaPacked };
+
+constexpr std::string_view kPackedName = "packed";
+constexpr std::string_view kDeltaPackedName = "delta_packed";
+
+// An integer array that the writer may store narrower than its elements.
+struct IntArray {
+  const void* data = nullptr;
+  size_t count = 0;
+  size_t element_bytes = 8;  // 4: int32; 8: int64 or uint64
+  bool is_signed = true;     // for 4-byte elements: sign-extended when widened
+  bool delta = false;        // delta-pack (increasing sequences) rather than pack
+};
+
+struct PackedInts {
+  IntEncoding encoding = IntEncoding::kPlain;
+  int64_t base = 0;
+  size_t width = 0;
+};
+
+int64_t IntAt(const IntArray& a, size_t i) {
+  if (a.element_bytes == 8) {
+    int64_t v;
+    std::memcpy(&v, static_cast<const char*>(a.data) + i * 8, 8);
+    return v;
+  }
+  if (a.is_signed) return static_cast<const int32_t*>(a.data)[i];
+  return static_cast<const uint32_t*>(a.data)[i];
+}
+
+// The values the encoding stores before subtracting the base: the elements, or their
+// differences (each minus the one before, the first minus 0), modulo 2^64.
+template <typename Fn>
+void ForEachStored(const IntArray& a, Fn&& fn) {
+  uint64_t previous = 0;
+  for (size_t i = 0; i < a.count; ++i) {
+    const uint64_t v = static_cast<uint64_t>(IntAt(a, i));
+    fn(i, static_cast<int64_t>(a.delta ? v - previous : v));
+    previous = v;
+  }
+}
+
+template <size_t W>
+void StoreNarrow(char* out, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, &v, W);
+  } else {
+    for (size_t b = 0; b < W; ++b) out[b] = static_cast<char>((v >> (8 * b)) & 0xff);
+  }
+}
+
+template <size_t W>
+void PackAll(const IntArray& a, int64_t base, std::string* out) {
+  out->resize(a.count * W);
+  char* p = out->data();
+  ForEachStored(a, [&](size_t i, int64_t v) {
+    StoreNarrow<W>(p + i * W, static_cast<uint64_t>(v) - static_cast<uint64_t>(base));
+  });
+}
+
+// Packs `a` into `out` with the narrowest width (1, 2 or 4 bytes) that holds the span of
+// its stored values; plain (out untouched) when none is narrower than the elements.
+PackedInts PackInts(const IntArray& a, std::string* out) {
+  PackedInts p;
+  if (a.count == 0) return p;
+  int64_t lo = std::numeric_limits<int64_t>::max();
+  int64_t hi = std::numeric_limits<int64_t>::min();
+  ForEachStored(a, [&](size_t, int64_t v) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  });
+  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const size_t width = span <= 0xff ? 1 : span <= 0xffff ? 2 : span <= 0xffffffff ? 4 : 8;
+  if (width >= a.element_bytes) return p;
+  p.encoding = a.delta ? IntEncoding::kDeltaPacked : IntEncoding::kPacked;
+  p.base = lo;
+  p.width = width;
+  switch (width) {
+    case 1:
+      PackAll<1>(a, lo, out);
+      break;
+    case 2:
+      PackAll<2>(a, lo, out);
+      break;
+    default:
+      PackAll<4>(a, lo, out);
+      break;
+  }
+  return p;
+}
+
 // Digest of the parts of the file that hold no data: header ‖ footer ‖ footer
 // length.
 std::string EnvelopeDigest(std::string_view header, std::string_view footer) {
@@ -161,8 +259,21 @@ class FileBuilder {
   // Adds `bytes`, which must stay alive until Finish; returns the buffer's
   // index in the footer.
   size_t AddBuffer(std::string_view bytes) {
-    pending_.push_back(bytes);
+    pending_.push_back({bytes, std::nullopt});
     return pending_.size() - 1;
+  }
+
+  // Adds integers, which must stay alive until Finish, to be stored packed when that is
+  // narrower (PackInts), else as AddArray would. `delta` for sequences that mostly
+  // increase by small steps (line numbers, offsets).
+  template <typename T>
+  size_t AddIntArray(const std::vector<T>& values, bool delta) {
+    static_assert(std::is_same_v<T, int64_t> || std::is_same_v<T, uint64_t> ||
+                  std::is_same_v<T, int32_t>);
+    size_t index = AddArray(values);
+    pending_[index].ints =
+        IntArray{values.data(), values.size(), sizeof(T), std::is_signed_v<T>, delta};
+    return index;
   }
 
   // Adds bytes the builder keeps alive itself.
@@ -182,14 +293,18 @@ class FileBuilder {
   // Compresses the buffers, appends the footer (with the buffer list added)
   // and the trailer; returns the file.
   std::string Finish(Json footer) {
-    std::vector<std::string> compressed(pending_.size());
-    std::vector<std::string> digests(pending_.size());
+    const size_t n = pending_.size();
+    std::vector<std::string> compressed(n);
+    std::vector<std::string> digests(n);
+    std::vector<uint64_t> sizes(n);
+    std::vector<PackedInts> packing(n);
     // Largest first, so that the threads finish together instead of one compressing a
     // large buffer alone at the end. The file keeps the order the buffers were added in.
-    std::vector<size_t> order(pending_.size());
+    std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return pending_[a].size() > pending_[b].size(); });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return pending_[a].bytes.size() > pending_[b].bytes.size();
+    });
     ThreadPool::Default().ParallelFor(order.size(), [&](size_t k) {
       const size_t i = order[k];
       // One context per thread, kept for the thread's life: a fresh one per buffer faulted in
@@ -197,32 +312,51 @@ class FileBuilder {
       // ZSTD_compressCCtx sets every parameter from the level.
       thread_local std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
       if (!cctx) ThrowInternal(name_ + ": cannot create a zstd context");
-      std::string_view bytes = pending_[i];
+      std::string_view bytes = pending_[i].bytes;
+      // Integers are packed first: zstd then reads a quarter or an eighth of the bytes, and
+      // compresses them better.
+      std::string packed;
+      if (pending_[i].ints) {
+        packing[i] = PackInts(*pending_[i].ints, &packed);
+        if (packing[i].encoding != IntEncoding::kPlain) bytes = packed;
+      }
+      sizes[i] = bytes.size();
       // Compressed into a scratch buffer of the worst-case size, then copied out at its real
       // size: sizing every buffer's output for the worst case at once would take as much
       // memory as the table.
       std::unique_ptr<char[]> scratch(new char[ZSTD_compressBound(bytes.size())]);
-      size_t n = ZSTD_compressCCtx(cctx.get(), scratch.get(), ZSTD_compressBound(bytes.size()),
+      size_t c = ZSTD_compressCCtx(cctx.get(), scratch.get(), ZSTD_compressBound(bytes.size()),
                                    bytes.data(), bytes.size(), level_);
-      if (ZSTD_isError(n)) {
-        ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(n));
+      if (ZSTD_isError(c)) {
+        ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(c));
       }
-      compressed[i].assign(scratch.get(), n);
+      compressed[i].assign(scratch.get(), c);
       digests[i] = Sha256Hex(compressed[i]);
+    });
+    // The lowest version that describes the file: 1.0 has no encodings.
+    const bool encoded = std::any_of(packing.begin(), packing.end(), [](const PackedInts& p) {
+      return p.encoding != IntEncoding::kPlain;
     });
     std::string file;
     size_t total = kHeaderSize;
     for (const std::string& c : compressed) total += c.size();
-    file.reserve(total + 4096 + 64 * pending_.size());
+    file.reserve(total + 4096 + 96 * n);
     file.append(MagicView());
-    PutU16(&file, kColumnarFormatMajor);
-    PutU16(&file, kColumnarFormatMinor);
+    PutU16(&file, encoded ? kColumnarFormatMajor : 1);
+    PutU16(&file, encoded ? kColumnarFormatMinor : 0);
     Json buffers = Json::array();
-    for (size_t i = 0; i < compressed.size(); ++i) {
-      buffers.push_back(Json{{"offset", uint64_t{file.size()}},
-                             {"length", uint64_t{compressed[i].size()}},
-                             {"size", uint64_t{pending_[i].size()}},
-                             {"sha256", std::move(digests[i])}});
+    for (size_t i = 0; i < n; ++i) {
+      Json b = {{"offset", uint64_t{file.size()}},
+                {"length", uint64_t{compressed[i].size()}},
+                {"size", sizes[i]},
+                {"sha256", std::move(digests[i])}};
+      if (packing[i].encoding != IntEncoding::kPlain) {
+        b["encoding"] =
+            packing[i].encoding == IntEncoding::kPacked ? kPackedName : kDeltaPackedName;
+        b["base"] = packing[i].base;
+        b["width"] = uint64_t{packing[i].width};
+      }
+      buffers.push_back(std::move(b));
       file.append(compressed[i]);
       std::string().swap(compressed[i]);
     }
@@ -245,7 +379,11 @@ class FileBuilder {
  private:
   std::string name_;
   int level_;
-  std::vector<std::string_view> pending_;
+  struct Pending {
+    std::string_view bytes;        // as stored when not packed
+    std::optional<IntArray> ints;  // integers that may be packed
+  };
+  std::vector<Pending> pending_;
   std::deque<std::string> owned_;  // A deque: adding does not move what is there.
 };
 
@@ -341,7 +479,7 @@ std::string EncodeColumnarFile(const Table& table, std::string_view name,
   Json footer = {{"rows", uint64_t{rows}},
                  {"codec", kCodec},
                  {"created_by", std::string("mloop ") + kVersion}};
-  footer["line_numbers"] = builder.AddArray(table.line_numbers());
+  footer["line_numbers"] = builder.AddIntArray(table.line_numbers(), /*delta=*/true);
 
   Json columns = Json::array();
   for (size_t i = 0; i < table.num_columns(); ++i) {
@@ -358,7 +496,7 @@ std::string EncodeColumnarFile(const Table& table, std::string_view name,
       case DataType::kInt64:
       case DataType::kDate:
       case DataType::kTimestamp:
-        buffers[kValues] = builder.AddArray(c.ints());
+        buffers[kValues] = builder.AddIntArray(c.ints(), /*delta=*/false);
         break;
       case DataType::kFloat64:
         buffers[kValues] = builder.AddArray(c.doubles());
@@ -367,11 +505,11 @@ std::string EncodeColumnarFile(const Table& table, std::string_view name,
         buffers[kValues] = builder.AddArray(c.bools());
         break;
       case DataType::kString:
-        buffers[kOffsets] = builder.AddArray(c.offsets());
+        buffers[kOffsets] = builder.AddIntArray(c.offsets(), /*delta=*/true);
         buffers[kChars] = builder.AddBuffer(c.chars());
         break;
       case DataType::kCategory: {
-        buffers[kCodes] = builder.AddArray(c.codes());
+        buffers[kCodes] = builder.AddIntArray(c.codes(), /*delta=*/false);
         std::vector<uint64_t> offsets;
         std::string chars;
         DictionaryBuffers(c.dictionary(), &offsets, &chars);
@@ -397,6 +535,7 @@ struct BufferRef {
   uint64_t length = 0;  // bytes in the file
   uint64_t size = 0;    // bytes once decompressed
   std::string sha256;
+  PackedInts packing;  // plain, or how the integers were packed (format 2)
 };
 
 struct ColumnEntry {
@@ -475,12 +614,21 @@ std::optional<uint64_t> CheckedMul(uint64_t a, uint64_t b) {
 }
 
 // Checks buffer `index` exists and decodes to `count` elements of `width`
-// bytes.
+// bytes. Only integer buffers (`integers`) may be packed, to fewer bytes than their
+// elements; their stored size is then `count` × the packed width.
 size_t CheckBuffer(const OpenedFile& f, uint64_t index, uint64_t count, uint64_t width,
-                   const std::string& what) {
+                   const std::string& what, bool integers = false) {
   if (index >= f.buffers.size()) {
     Malformed(f.file.path(), what + " refers to buffer " + std::to_string(index) + " of " +
                                  std::to_string(f.buffers.size()));
+  }
+  const PackedInts& packing = f.buffers[index].packing;
+  if (packing.encoding != IntEncoding::kPlain) {
+    if (!integers || packing.width >= width) {
+      Malformed(f.file.path(), what + " cannot be packed to " + std::to_string(packing.width) +
+                                   " bytes per element");
+    }
+    width = packing.width;
   }
   std::optional<uint64_t> expected = CheckedMul(count, width);
   if (!expected || f.buffers[index].size != *expected) {
@@ -517,6 +665,29 @@ void ParseBuffers(OpenedFile* f, const Json& footer, uint64_t footer_offset) {
                           std::to_string(b.length) + " compressed ones");
     }
     if (!IsSha256Hex(b.sha256)) Malformed(path, where + ": \"sha256\" is not a SHA-256");
+    if (list[i].contains("encoding")) {
+      if (f->major < 2) Malformed(path, where + " has an encoding, which format 1 does not");
+      std::string encoding = GetString(path, list[i], "encoding", where);
+      if (encoding == kPackedName) {
+        b.packing.encoding = IntEncoding::kPacked;
+      } else if (encoding == kDeltaPackedName) {
+        b.packing.encoding = IntEncoding::kDeltaPacked;
+      } else {
+        Malformed(path, where + " has the unknown encoding '" + encoding + "'");
+      }
+      const Json& base = Member(path, list[i], "base", where);
+      if (!base.is_number_integer() ||
+          (base.is_number_unsigned() &&
+           base.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()})) {
+        Malformed(path, where + ": \"base\" is not a 64-bit signed integer");
+      }
+      b.packing.base = base.get<int64_t>();
+      b.packing.width = GetUnsigned(path, list[i], "width", where);
+      if (b.packing.width != 1 && b.packing.width != 2 && b.packing.width != 4) {
+        Malformed(path,
+                  where + ": \"width\" is " + std::to_string(b.packing.width) + ", not 1, 2 or 4");
+      }
+    }
     next += b.length;
     f->buffers.push_back(std::move(b));
   }
@@ -571,7 +742,12 @@ ColumnEntry ParseColumn(const OpenedFile& f, const Json& j, size_t i) {
       count = index < f.buffers.size() ? f.buffers[index].size : 0;
       width = 1;
     }
-    c.buffers.emplace_back(role_name, CheckBuffer(f, index, count, width, what));
+    const bool integers = role_name == kOffsets || role_name == kCodes ||
+                          role_name == kDictionaryOffsets ||
+                          (role_name == kValues &&
+                           (c.field.type == DataType::kInt64 || c.field.type == DataType::kDate ||
+                            c.field.type == DataType::kTimestamp));
+    c.buffers.emplace_back(role_name, CheckBuffer(f, index, count, width, what, integers));
   }
   return c;
 }
@@ -635,7 +811,7 @@ OpenedFile OpenColumnarFile(const fs::path& path) {
   }
   ParseBuffers(&f, footer, footer_offset);
   f.line_numbers = CheckBuffer(f, GetUnsigned(path, footer, "line_numbers", "footer"), f.rows, 8,
-                               "the line numbers buffer");
+                               "the line numbers buffer", /*integers=*/true);
   const Json& columns = Member(path, footer, "columns", "footer");
   if (!columns.is_array()) Malformed(path, "\"columns\" is not an array");
   std::unordered_set<std::string> names;
@@ -646,6 +822,55 @@ OpenedFile OpenColumnarFile(const fs::path& path) {
     }
   }
   return f;
+}
+
+template <size_t W>
+uint64_t LoadNarrow(const char* p) {
+  uint64_t v = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&v, p, W);
+  } else {
+    for (size_t b = 0; b < W; ++b) v |= uint64_t{static_cast<unsigned char>(p[b])} << (8 * b);
+  }
+  return v;
+}
+
+template <typename T, size_t W>
+void UnpackAll(const PackedInts& p, std::string_view packed, std::vector<T>* out) {
+  const size_t n = packed.size() / W;
+  out->resize(n);
+  const uint64_t base = static_cast<uint64_t>(p.base);
+  T* values = out->data();
+  if (p.encoding == IntEncoding::kDeltaPacked) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; ++i) {
+      sum += base + LoadNarrow<W>(packed.data() + i * W);
+      values[i] = static_cast<T>(sum);
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      values[i] = static_cast<T>(base + LoadNarrow<W>(packed.data() + i * W));
+    }
+  }
+}
+
+// The integers a packed buffer holds, each truncated to T as the writer's were widened
+// from it (the reader's checks on codes and offsets see what a crafted file decodes to).
+template <typename T>
+std::vector<T> Unpack(const PackedInts& p, std::string_view packed) {
+  std::vector<T> values;
+  switch (p.width) {
+    case 1:
+      UnpackAll<T, 1>(p, packed, &values);
+      break;
+    case 2:
+      UnpackAll<T, 2>(p, packed, &values);
+      break;
+    default:
+      UnpackAll<T, 4>(p, packed, &values);
+      break;
+  }
+  return values;
 }
 
 // Reads, verifies and decompresses buffers of one file.
@@ -675,7 +900,13 @@ class BufferReader {
 
   template <typename T>
   std::vector<T> ReadArray(size_t index, const std::string& what) {
-    std::vector<T> values(f_.buffers[index].size / sizeof(T));
+    const BufferRef& b = f_.buffers[index];
+    if (b.packing.encoding != IntEncoding::kPlain) {
+      std::string packed(b.size, '\0');
+      Read(index, packed.data(), what);
+      return Unpack<T>(b.packing, packed);
+    }
+    std::vector<T> values(b.size / sizeof(T));
     Read(index, values.data(), what);
     FromLittleEndian(&values);
     return values;

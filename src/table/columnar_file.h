@@ -35,11 +35,13 @@
 
 namespace mloop::table {
 
-// The format version this build writes, and the newest it reads. A reader
-// refuses a file with a larger major version; it reads a file with a larger
-// minor version of its own major, ignoring what that minor version added.
+// The newest format version this build reads and writes. It reads every older
+// major version too, and a file of a larger minor version of a major it knows,
+// ignoring what that minor version added; it refuses a larger major version.
+// A writer writes the lowest version that describes its file: 2.0 when an
+// integer buffer is packed (2.0 added the packed encodings), else 1.0.
 // docs/columnar-format.md lists the changes that bump each.
-inline constexpr int kColumnarFormatMajor = 1;
+inline constexpr int kColumnarFormatMajor = 2;
 inline constexpr int kColumnarFormatMinor = 0;
 
 struct ColumnarWriteOptions {
