@@ -133,26 +133,14 @@ struct PackedInts {
   size_t width = 0;
 };
 
-int64_t IntAt(const IntArray& a, size_t i) {
-  if (a.element_bytes == 8) {
-    int64_t v;
-    std::memcpy(&v, static_cast<const char*>(a.data) + i * 8, 8);
-    return v;
-  }
-  if (a.is_signed) return static_cast<const int32_t*>(a.data)[i];
-  return static_cast<const uint32_t*>(a.data)[i];
-}
-
-// The values the encoding stores before subtracting the base: the elements, or their
-// differences (each minus the one before, the first minus 0), modulo 2^64.
-template <typename Fn>
-void ForEachStored(const IntArray& a, Fn&& fn) {
-  uint64_t previous = 0;
-  for (size_t i = 0; i < a.count; ++i) {
-    const uint64_t v = static_cast<uint64_t>(IntAt(a, i));
-    fn(i, static_cast<int64_t>(a.delta ? v - previous : v));
-    previous = v;
-  }
+// The values the encoding stores before subtracting the base, as int64: the elements, or
+// their differences (each minus the one before, the first minus 0) modulo 2^64.
+template <typename T>
+int64_t StoredAt(const T* v, size_t i, bool delta) {
+  const uint64_t x = static_cast<uint64_t>(static_cast<int64_t>(v[i]));
+  if (!delta) return static_cast<int64_t>(x);
+  const uint64_t previous = i == 0 ? 0 : static_cast<uint64_t>(static_cast<int64_t>(v[i - 1]));
+  return static_cast<int64_t>(x - previous);
 }
 
 template <size_t W>
@@ -164,44 +152,75 @@ void StoreNarrow(char* out, uint64_t v) {
   }
 }
 
-template <size_t W>
-void PackAll(const IntArray& a, int64_t base, std::string* out) {
-  out->resize(a.count * W);
+// Loops specialised to the element type and the width, so that they vectorise.
+template <typename T, size_t W>
+void PackAll(const T* v, size_t n, bool delta, int64_t base, std::string* out) {
+  out->resize(n * W);
   char* p = out->data();
-  ForEachStored(a, [&](size_t i, int64_t v) {
-    StoreNarrow<W>(p + i * W, static_cast<uint64_t>(v) - static_cast<uint64_t>(base));
-  });
+  const uint64_t b = static_cast<uint64_t>(base);
+  if (delta) {
+    for (size_t i = 0; i < n; ++i) {
+      StoreNarrow<W>(p + i * W, static_cast<uint64_t>(StoredAt(v, i, true)) - b);
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      StoreNarrow<W>(p + i * W, static_cast<uint64_t>(static_cast<int64_t>(v[i])) - b);
+    }
+  }
+}
+
+template <typename T>
+PackedInts PackTyped(const T* v, size_t n, size_t element_bytes, bool delta, std::string* out) {
+  PackedInts p;
+  if (n == 0) return p;
+  int64_t lo = StoredAt(v, 0, delta);
+  int64_t hi = lo;
+  if (delta) {
+    for (size_t i = 1; i < n; ++i) {
+      const int64_t d = StoredAt(v, i, true);
+      lo = std::min(lo, d);
+      hi = std::max(hi, d);
+    }
+  } else {
+    for (size_t i = 1; i < n; ++i) {
+      const int64_t x = static_cast<int64_t>(v[i]);
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+  }
+  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const size_t width = span <= 0xff ? 1 : span <= 0xffff ? 2 : span <= 0xffffffff ? 4 : 8;
+  if (width >= element_bytes) return p;
+  p.encoding = delta ? IntEncoding::kDeltaPacked : IntEncoding::kPacked;
+  p.base = lo;
+  p.width = width;
+  switch (width) {
+    case 1:
+      PackAll<T, 1>(v, n, delta, lo, out);
+      break;
+    case 2:
+      PackAll<T, 2>(v, n, delta, lo, out);
+      break;
+    default:
+      PackAll<T, 4>(v, n, delta, lo, out);
+      break;
+  }
+  return p;
 }
 
 // Packs `a` into `out` with the narrowest width (1, 2 or 4 bytes) that holds the span of
 // its stored values; plain (out untouched) when none is narrower than the elements.
 PackedInts PackInts(const IntArray& a, std::string* out) {
-  PackedInts p;
-  if (a.count == 0) return p;
-  int64_t lo = std::numeric_limits<int64_t>::max();
-  int64_t hi = std::numeric_limits<int64_t>::min();
-  ForEachStored(a, [&](size_t, int64_t v) {
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  });
-  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
-  const size_t width = span <= 0xff ? 1 : span <= 0xffff ? 2 : span <= 0xffffffff ? 4 : 8;
-  if (width >= a.element_bytes) return p;
-  p.encoding = a.delta ? IntEncoding::kDeltaPacked : IntEncoding::kPacked;
-  p.base = lo;
-  p.width = width;
-  switch (width) {
-    case 1:
-      PackAll<1>(a, lo, out);
-      break;
-    case 2:
-      PackAll<2>(a, lo, out);
-      break;
-    default:
-      PackAll<4>(a, lo, out);
-      break;
+  if (a.element_bytes == 4) {
+    if (a.is_signed) {
+      return PackTyped(static_cast<const int32_t*>(a.data), a.count, 4, a.delta, out);
+    }
+    return PackTyped(static_cast<const uint32_t*>(a.data), a.count, 4, a.delta, out);
   }
-  return p;
+  if (a.is_signed) {
+    return PackTyped(static_cast<const int64_t*>(a.data), a.count, 8, a.delta, out);
+  }
+  return PackTyped(static_cast<const uint64_t*>(a.data), a.count, 8, a.delta, out);
 }
 
 // Digest of the parts of the file that hold no data: header ‖ footer ‖ footer
