@@ -703,6 +703,10 @@ struct Expression::Block {
   std::vector<Value::Kind> kind;
   std::vector<int64_t> i;
   std::vector<double> d;
+  // The integers and doubles to read: i and d, or for a column's node the column's own arrays
+  // at the block's first row (not copied).
+  const int64_t* iv = nullptr;
+  const double* dv = nullptr;
   std::vector<uint8_t> b;
   std::vector<std::string_view> s;
   // A category column's node: the codes of the block's rows (meaningful where not null).
@@ -727,9 +731,8 @@ namespace {
 
 using Kind = Value::Kind;
 
-Value ValueAt(const std::vector<Kind>& kind, const std::vector<int64_t>& i,
-              const std::vector<double>& d, const std::vector<uint8_t>& b,
-              const std::vector<std::string_view>& s, size_t k) {
+Value ValueAt(const std::vector<Kind>& kind, const int64_t* i, const double* d,
+              const std::vector<uint8_t>& b, const std::vector<std::string_view>& s, size_t k) {
   switch (kind[k]) {
     case Kind::kNull:
       return Value::Null();
@@ -775,6 +778,8 @@ void Expression::InitScratch(const table::Table& table, BlockScratch* scratch) c
     blk.d.assign(kBlockRows, 0);
     blk.b.assign(kBlockRows, 0);
     blk.s.assign(kBlockRows, std::string_view());
+    blk.iv = blk.i.data();
+    blk.dv = blk.d.data();
     if (n.op == Op::kLiteral) {
       // A literal's block never changes: fill it once.
       Value v =
@@ -843,7 +848,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
       switch (c.type()) {
         case table::DataType::kFloat64:
           valid_kind = Kind::kDouble;
-          std::memcpy(out.d.data(), c.doubles().data() + begin, n * sizeof(double));
+          out.dv = c.doubles().data() + begin;
           break;
         case table::DataType::kBool:
           valid_kind = Kind::kBool;
@@ -855,7 +860,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
           break;
         default:
           valid_kind = Kind::kInt;
-          std::memcpy(out.i.data(), c.ints().data() + begin, n * sizeof(int64_t));
+          out.iv = c.ints().data() + begin;
       }
       bool all_valid = true;
       for (size_t k = 0; k < n;) {
@@ -888,12 +893,12 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         Kind ka = a.kind[k];
         if (ka == Kind::kNull) {
           kind[k] = Kind::kNull;
-        } else if (ka == Kind::kInt && a.i[k] != std::numeric_limits<int64_t>::min()) {
+        } else if (ka == Kind::kInt && a.iv[k] != std::numeric_limits<int64_t>::min()) {
           kind[k] = Kind::kInt;
-          out.i[k] = -a.i[k];
+          out.i[k] = -a.iv[k];
         } else {
           kind[k] = Kind::kDouble;
-          out.d[k] = -(ka == Kind::kInt ? static_cast<double>(a.i[k]) : a.d[k]);
+          out.d[k] = -(ka == Kind::kInt ? static_cast<double>(a.iv[k]) : a.dv[k]);
         }
       }
       return;
@@ -912,7 +917,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         // below redoes the block.
         bool overflow = false;
         auto run = [&](auto checked_op) {
-          for (size_t k = 0; k < n; ++k) overflow |= checked_op(a.i[k], b.i[k], &out.i[k]);
+          for (size_t k = 0; k < n; ++k) overflow |= checked_op(a.iv[k], b.iv[k], &out.i[k]);
         };
         if (op == Op::kAdd) {
           run([](int64_t p, int64_t q, int64_t* r) { return __builtin_add_overflow(p, q, r); });
@@ -937,17 +942,17 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         }
         if (ka == Kind::kInt && kb == Kind::kInt && op != Op::kDiv) {
           int64_t r;
-          bool overflow = op == Op::kAdd   ? __builtin_add_overflow(a.i[k], b.i[k], &r)
-                          : op == Op::kSub ? __builtin_sub_overflow(a.i[k], b.i[k], &r)
-                                           : __builtin_mul_overflow(a.i[k], b.i[k], &r);
+          bool overflow = op == Op::kAdd   ? __builtin_add_overflow(a.iv[k], b.iv[k], &r)
+                          : op == Op::kSub ? __builtin_sub_overflow(a.iv[k], b.iv[k], &r)
+                                           : __builtin_mul_overflow(a.iv[k], b.iv[k], &r);
           if (!overflow) {
             kind[k] = Kind::kInt;
             out.i[k] = r;
             continue;
           }
         }
-        double p = ka == Kind::kInt ? static_cast<double>(a.i[k]) : a.d[k];
-        double q = kb == Kind::kInt ? static_cast<double>(b.i[k]) : b.d[k];
+        double p = ka == Kind::kInt ? static_cast<double>(a.iv[k]) : a.dv[k];
+        double q = kb == Kind::kInt ? static_cast<double>(b.iv[k]) : b.dv[k];
         kind[k] = Kind::kDouble;
         all_int = false;
         switch (op) {
@@ -1013,7 +1018,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
           auto code = static_cast<size_t>(col.codes[k]);
           if (cache[code] == 0) {
             Value text = Value::String(category->dictionary()[code]);
-            Value constant = ValueAt(lit.kind, lit.i, lit.d, lit.b, lit.s, k);
+            Value constant = ValueAt(lit.kind, lit.iv, lit.dv, lit.b, lit.s, k);
             int c = column_first ? Compare(text, constant) : Compare(constant, text);
             cache[code] = result(c) ? 2 : 1;
           }
@@ -1037,7 +1042,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         if (a.all_int && b.all_int) {
           std::fill(kind, kind + n, Kind::kBool);
           for (size_t k = 0; k < n; ++k) {
-            const int64_t p = a.i[k], q = b.i[k];
+            const int64_t p = a.iv[k], q = b.iv[k];
             if constexpr (op == Op::kEq) out.b[k] = p == q;
             if constexpr (op == Op::kNe) out.b[k] = p != q;
             if constexpr (op == Op::kLt) out.b[k] = p < q;
@@ -1056,11 +1061,11 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
           kind[k] = Kind::kBool;
           int c;
           if (ka == Kind::kInt && kb == Kind::kInt) {
-            c = a.i[k] < b.i[k] ? -1 : (a.i[k] > b.i[k] ? 1 : 0);
+            c = a.iv[k] < b.iv[k] ? -1 : (a.iv[k] > b.iv[k] ? 1 : 0);
           } else if ((ka == Kind::kInt || ka == Kind::kDouble) &&
                      (kb == Kind::kInt || kb == Kind::kDouble)) {
-            double p = ka == Kind::kInt ? static_cast<double>(a.i[k]) : a.d[k];
-            double q = kb == Kind::kInt ? static_cast<double>(b.i[k]) : b.d[k];
+            double p = ka == Kind::kInt ? static_cast<double>(a.iv[k]) : a.dv[k];
+            double q = kb == Kind::kInt ? static_cast<double>(b.iv[k]) : b.dv[k];
             // NaN is unordered: every comparison but != is false.
             if (std::isnan(p) || std::isnan(q)) {
               out.b[k] = op == Op::kNe;
@@ -1068,13 +1073,13 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
             }
             c = p < q ? -1 : (p > q ? 1 : 0);
           } else {
-            if ((ka == Kind::kDouble && std::isnan(a.d[k])) ||
-                (kb == Kind::kDouble && std::isnan(b.d[k]))) {
+            if ((ka == Kind::kDouble && std::isnan(a.dv[k])) ||
+                (kb == Kind::kDouble && std::isnan(b.dv[k]))) {
               out.b[k] = op == Op::kNe;
               continue;
             }
-            c = Compare(ValueAt(a.kind, a.i, a.d, a.b, a.s, k),
-                        ValueAt(b.kind, b.i, b.d, b.b, b.s, k));
+            c = Compare(ValueAt(a.kind, a.iv, a.dv, a.b, a.s, k),
+                        ValueAt(b.kind, b.iv, b.dv, b.b, b.s, k));
           }
           out.b[k] = holds(c);
         }
@@ -1156,7 +1161,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         for (int32_t j = 0; j < node.count; ++j) {
           const Block& ib =
               scratch->blocks[static_cast<size_t>(items_[static_cast<size_t>(node.b + j)])];
-          Value item = ValueAt(ib.kind, ib.i, ib.d, ib.b, ib.s, k);
+          Value item = ValueAt(ib.kind, ib.iv, ib.dv, ib.b, ib.s, k);
           if (item.is_null()) {
             saw_null = true;
             continue;
@@ -1194,7 +1199,7 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
           kind[k] = Kind::kNull;
           continue;
         }
-        store(k, EncodeBool(in_result(ValueAt(a.kind, a.i, a.d, a.b, a.s, k), k)));
+        store(k, EncodeBool(in_result(ValueAt(a.kind, a.iv, a.dv, a.b, a.s, k), k)));
       }
       return;
     }
@@ -1214,7 +1219,7 @@ void Expression::EvaluateRange(const table::Table& table, size_t begin, size_t e
     size_t n = std::min(kBlockRows, end - start);
     EvalBlock(root_, table, start, n, &scratch);
     for (size_t k = 0; k < n; ++k) {
-      out->push_back(ValueAt(root.kind, root.i, root.d, root.b, root.s, k));
+      out->push_back(ValueAt(root.kind, root.iv, root.dv, root.b, root.s, k));
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -124,13 +125,32 @@ void ForEachRejected(const Column& column, Passes&& passes, Fail&& fail) {
     });
     return;
   }
-  std::vector<uint8_t> cache(column.dictionary().size(), 0);  // 0: unknown, 1: passes, 2: fails.
+  // 0: unknown, 1: passes, 2: fails. The extra last slot stands for null rows, whose codes mean
+  // nothing, and passes.
+  const size_t null_slot = column.dictionary().size();
+  std::vector<uint8_t> cache(null_slot + 1, 0);
+  cache[null_slot] = 1;
   const int32_t* codes = column.codes().data();
-  ForEachValid(column, [&](size_t r) {
-    uint8_t& c = cache[static_cast<size_t>(codes[r])];
-    if (c == 0) c = passes(r) ? 1 : 2;
-    if (c == 2) fail(r);
-  });
+  const std::vector<uint64_t>& words = column.validity().words();
+  const size_t rows = column.size();
+  for (size_t w = 0; w < words.size(); ++w) {
+    const size_t base = w * 64;
+    const size_t end = std::min(rows, base + 64);
+    const uint64_t bits = words[w];
+    // Most words hold only codes already known to pass: one branch-free look at the word.
+    bool all_pass = true;
+    for (size_t r = base; r < end; ++r) {
+      const size_t code = (bits >> (r - base)) & 1 ? static_cast<size_t>(codes[r]) : null_slot;
+      all_pass &= cache[code] == 1;
+    }
+    if (all_pass) continue;
+    for (uint64_t valid = bits; valid != 0; valid &= valid - 1) {
+      const size_t r = base + static_cast<size_t>(__builtin_ctzll(valid));
+      uint8_t& c = cache[static_cast<size_t>(codes[r])];
+      if (c == 0) c = passes(r) ? 1 : 2;
+      if (c == 2) fail(r);
+    }
+  }
 }
 
 // The value of row r of a number-like or bool column as a double, as Column::NumberAt gives it,
@@ -181,6 +201,103 @@ void CollectOutOfBounds(const Column& column, double bound, Holds holds, std::ve
   });
 }
 
+bool IsIntegerColumn(DataType type) {
+  return type == DataType::kInt64 || type == DataType::kDate || type == DataType::kTimestamp;
+}
+
+// The integers v for which holds(double(v), bound): lo <= v <= hi, or none. As the conversion to
+// double is monotone, so is holds in v: the values that hold are those from the smallest one
+// that does (`upward`: for >= and >) or up to the largest one.
+struct IntRange {
+  int64_t lo = std::numeric_limits<int64_t>::min();
+  int64_t hi = std::numeric_limits<int64_t>::max();
+  bool none = false;
+};
+
+template <typename Holds>
+IntRange PassingInts(double bound, Holds holds, bool upward) {
+  auto holds_int = [&](int64_t v) { return holds(static_cast<double>(v), bound); };
+  IntRange range;
+  const int64_t first = range.lo;
+  const int64_t last = range.hi;
+  if (!holds_int(upward ? last : first)) {
+    range.none = true;
+    return range;
+  }
+  if (holds_int(upward ? first : last)) return range;
+  // Bisect [a, b], where holds changes between a and b.
+  int64_t a = first;
+  int64_t b = last;
+  while (static_cast<uint64_t>(b) - static_cast<uint64_t>(a) > 1) {
+    int64_t mid =
+        a + static_cast<int64_t>((static_cast<uint64_t>(b) - static_cast<uint64_t>(a)) / 2);
+    (holds_int(mid) == upward ? b : a) = mid;
+  }
+  if (upward) {
+    range.lo = b;
+  } else {
+    range.hi = a;
+  }
+  return range;
+}
+
+IntRange PassingInts(std::string_view op, double bound) {
+  if (op == ">=")
+    return PassingInts(
+        bound, [](double v, double x) { return v >= x; }, true);
+  if (op == "<=")
+    return PassingInts(
+        bound, [](double v, double x) { return v <= x; }, false);
+  if (op == ">")
+    return PassingInts(
+        bound, [](double v, double x) { return v > x; }, true);
+  return PassingInts(
+      bound, [](double v, double x) { return v < x; }, false);
+}
+
+// Per 64-row word of an integer column, 1 when a value of the word (null rows' included) is
+// outside [lo, hi]: one pass for all the bounds of a column, after which each bound looks only
+// at those words.
+std::vector<uint8_t> WordsOutside(const Column& column, int64_t lo, int64_t hi) {
+  const int64_t* ints = column.ints().data();
+  const size_t rows = column.size();
+  std::vector<uint8_t> outside((rows + 63) / 64, 0);
+  for (size_t w = 0; w < outside.size(); ++w) {
+    const size_t base = w * 64;
+    const size_t end = std::min(rows, base + 64);
+    bool any = false;
+    for (size_t r = base; r < end; ++r) any |= (ints[r] < lo) | (ints[r] > hi);
+    outside[w] = any;
+  }
+  return outside;
+}
+
+// As CollectOutOfBounds for an integer column, whose values pass when in `range`; only the words
+// `outside` marks can hold one that does not.
+void CollectIntOutOfBounds(const Column& column, const IntRange& range,
+                           const std::vector<uint8_t>& outside, std::vector<size_t>* out) {
+  const std::vector<uint64_t>& words = column.validity().words();
+  const int64_t* ints = column.ints().data();
+  const size_t rows = column.size();
+  for (size_t w = 0; w < words.size(); ++w) {
+    const size_t base = w * 64;
+    const size_t end = std::min(rows, base + 64);
+    uint64_t bad = 0;
+    if (range.none) {
+      bad = words[w];
+    } else {
+      if (!outside[w]) continue;
+      for (size_t r = base; r < end; ++r) {
+        bad |= static_cast<uint64_t>((ints[r] < range.lo) | (ints[r] > range.hi)) << (r - base);
+      }
+      bad &= words[w];
+    }
+    for (; bad != 0; bad &= bad - 1) {
+      out->push_back(base + static_cast<size_t>(__builtin_ctzll(bad)));
+    }
+  }
+}
+
 void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<CheckResult>* out,
                  std::map<size_t, std::vector<QuarantineReason>>* reasons) {
   const size_t rows = column.size();
@@ -212,6 +329,7 @@ void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<Che
                           {"max", &cc.max, "<="},
                           {"exclusive_min", &cc.exclusive_min, ">"},
                           {"exclusive_max", &cc.exclusive_max, "<"}};
+  std::vector<uint8_t> int_outside;  // Integer columns: WordsOutside all the bounds.
   for (const Bound& b : bounds) {
     if (!b.check->has_value()) continue;
     const BoundCheck& bc = **b.check;
@@ -229,7 +347,21 @@ void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<Che
     } else {
       const std::string_view op = b.op;
       std::vector<size_t> failing;
-      if (op == ">=") {
+      if (IsIntegerColumn(column.type())) {
+        if (int_outside.empty()) {
+          // Values within every bound of the column need no further look.
+          IntRange all;
+          for (const Bound& other : bounds) {
+            if (!other.check->has_value()) continue;
+            IntRange r = PassingInts(other.op, (*other.check)->value);
+            if (r.none) continue;
+            all.lo = std::max(all.lo, r.lo);
+            all.hi = std::min(all.hi, r.hi);
+          }
+          int_outside = WordsOutside(column, all.lo, all.hi);
+        }
+        CollectIntOutOfBounds(column, PassingInts(op, bc.value), int_outside, &failing);
+      } else if (op == ">=") {
         CollectOutOfBounds(
             column, bc.value, [](double v, double x) { return v >= x; }, &failing);
       } else if (op == "<=") {
@@ -334,7 +466,12 @@ struct ColumnStats {
   int64_t rows = 0;
   int64_t nulls = 0;
   int64_t distinct = 0;
-  std::vector<double> values;  // Non-null numbers, in row order (numeric columns only).
+  // Non-null numbers (numeric columns only): how many, and in row order; `values` is filled on
+  // first use by Quantile when counting does not do, through `column` and `quarantined`.
+  size_t value_count = 0;
+  std::vector<double> values;
+  const Column* column = nullptr;
+  const std::vector<uint64_t>* quarantined = nullptr;
   double min = NAN;
   double max = NAN;
   double mean = NAN;
@@ -345,8 +482,24 @@ struct ColumnStats {
   std::vector<int64_t> counts;
 };
 
-// Measures the rows whose bit is clear in `quarantined` (one bit per row, 64 rows a word as in
-// Bitmap; set: set aside).
+// Calls fn(row) for each row of `column` that holds a value and whose bit is clear in
+// `quarantined` (one bit per row, 64 rows a word as in Bitmap; set: set aside), in row order.
+template <typename Fn>
+void ForEachKeptValue(const Column& column, const std::vector<uint64_t>& quarantined, Fn&& fn) {
+  const std::vector<uint64_t>& valid = column.validity().words();
+  for (size_t w = 0; w < valid.size(); ++w) {
+    // Bits past size() are 0 in both.
+    uint64_t bits = valid[w] & ~quarantined[w];
+    if (bits == ~uint64_t{0}) {
+      for (size_t r = w * 64; r < w * 64 + 64; ++r) fn(r);
+      continue;
+    }
+    for (; bits != 0; bits &= bits - 1) fn(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+  }
+}
+
+// Measures the rows whose bit is clear in `quarantined`; `column` and `quarantined` must outlive
+// the result when its quantiles are wanted.
 ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_distinct,
                           const std::vector<uint64_t>& quarantined) {
   ColumnStats s;
@@ -355,41 +508,38 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
   // Rows kept and holding a value, a word at a time; bits past size() are 0 in both.
   auto kept_valid = [&](size_t w) { return valid[w] & ~quarantined[w]; };
   int64_t quarantined_rows = 0, kept_values = 0;
+  // Words are mostly all kept and all valid: those need no bit count (which, without a
+  // popcnt instruction to compile to, is a library call).
+  auto count_bits = [](uint64_t bits) {
+    return bits == 0 ? 0 : bits == ~uint64_t{0} ? 64 : __builtin_popcountll(bits);
+  };
   for (size_t w = 0; w < valid.size(); ++w) {
-    quarantined_rows += __builtin_popcountll(quarantined[w]);
-    kept_values += __builtin_popcountll(kept_valid(w));
+    quarantined_rows += count_bits(quarantined[w]);
+    kept_values += count_bits(kept_valid(w));
   }
   s.rows = static_cast<int64_t>(size) - quarantined_rows;
   s.nulls = s.rows - kept_values;
-  // Calls fn(row) for each kept row that holds a value, in row order.
-  auto for_each_kept_value = [&](auto&& fn) {
-    for (size_t w = 0; w < valid.size(); ++w) {
-      uint64_t bits = kept_valid(w);
-      if (bits == ~uint64_t{0}) {
-        for (size_t r = w * 64; r < w * 64 + 64; ++r) fn(r);
-        continue;
-      }
-      for (; bits != 0; bits &= bits - 1) fn(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
-    }
-  };
+  auto for_each_kept_value = [&](auto&& fn) { ForEachKeptValue(column, quarantined, fn); };
   const bool numeric = IsNumberLike(column.type()) || column.type() == DataType::kBool;
   if (need_values && numeric) {
-    s.values.resize(static_cast<size_t>(kept_values));
-    double* out = s.values.data();
-    WithNumberAt(column, [&](auto number_at) {
-      for_each_kept_value([&](size_t r) { *out++ = number_at(r); });
-    });
+    s.value_count = static_cast<size_t>(kept_values);
+    s.column = &column;
+    s.quarantined = &quarantined;
     double mean = 0, m2 = 0;
     int64_t n = 0;
     double lo = INFINITY, hi = -INFINITY;
-    for (double v : s.values) {
-      ++n;
-      double delta = v - mean;  // Welford's update.
-      mean += delta / n;
-      m2 += delta * (v - mean);
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
+    // Read from the column: no copy of the values (Quantile makes one only if it must).
+    WithNumberAt(column, [&](auto number_at) {
+      for_each_kept_value([&](size_t r) {
+        const double v = number_at(r);
+        ++n;
+        double delta = v - mean;  // Welford's update.
+        mean += delta / n;
+        m2 += delta * (v - mean);
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      });
+    });
     if (n > 0) {
       s.mean = mean;
       s.min = lo;
@@ -419,15 +569,19 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
 // values of ranks lo and lo + 1 (0-based). Integer columns of a small range find the ranks by
 // counting, others by selection, which reorders s->values; both give the same a and b.
 double Quantile(ColumnStats* s, double q) {
-  std::vector<double>* values = &s->values;
-  if (values->empty()) return NAN;
-  double pos = q * static_cast<double>(values->size() - 1);
+  const size_t count = s->value_count;
+  if (count == 0) return NAN;
+  double pos = q * static_cast<double>(count - 1);
   auto lo = static_cast<size_t>(std::floor(pos));
   constexpr double kMaxCountedRange = 1 << 20;
   if (s->integral && s->max - s->min <= kMaxCountedRange) {
     if (s->counts.empty()) {
       s->counts.assign(static_cast<size_t>(s->max - s->min) + 1, 0);
-      for (double v : *values) ++s->counts[static_cast<size_t>(v - s->min)];
+      WithNumberAt(*s->column, [&](auto number_at) {
+        ForEachKeptValue(*s->column, *s->quarantined, [&](size_t r) {
+          ++s->counts[static_cast<size_t>(number_at(r) - s->min)];
+        });
+      });
     }
     // The value of rank `rank`: the first v whose cumulative count exceeds it.
     auto value_of_rank = [&](size_t rank) {
@@ -439,8 +593,16 @@ double Quantile(ColumnStats* s, double q) {
       return s->max;
     };
     double a = value_of_rank(lo);
-    double b = lo + 1 < values->size() ? value_of_rank(lo + 1) : a;
+    double b = lo + 1 < count ? value_of_rank(lo + 1) : a;
     return a + (pos - static_cast<double>(lo)) * (b - a);
+  }
+  std::vector<double>* values = &s->values;
+  if (values->empty()) {
+    values->reserve(count);
+    WithNumberAt(*s->column, [&](auto number_at) {
+      ForEachKeptValue(*s->column, *s->quarantined,
+                       [&](size_t r) { values->push_back(number_at(r)); });
+    });
   }
   std::nth_element(values->begin(), values->begin() + static_cast<ptrdiff_t>(lo), values->end());
   double a = (*values)[lo];
@@ -572,7 +734,14 @@ ValidationReport Validate(const Contract& contract, const table::Table& table,
       expressions.back().BindRule(schema);
     }
   }
-  ThreadPool::Default().ParallelFor(tasks.size(), [&](size_t t) {
+  // Row rules read several columns each and cost the most: they start first, so that the last
+  // task to finish is a cheap one. Results are joined in contract order all the same.
+  std::vector<size_t> order;
+  order.reserve(tasks.size());
+  for (size_t t = contract.columns.size(); t < tasks.size(); ++t) order.push_back(t);
+  for (size_t t = 0; t < contract.columns.size(); ++t) order.push_back(t);
+  ThreadPool::Default().ParallelFor(order.size(), [&](size_t k) {
+    const size_t t = order[k];
     Task& task = tasks[t];
     if (task.column != nullptr) {
       const ColumnContract& cc = *task.column;

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -239,6 +241,59 @@ TEST(ValidateTest, WarnRecordsButDoesNotQuarantine) {
   EXPECT_EQ(r.rows_quarantined, 0);
   EXPECT_EQ(r.rows_clean, 20);
   EXPECT_EQ(r.status, BatchStatus::kAccepted);
+}
+
+TEST(ValidateTest, IntegerBoundsCompareTheValuesAsDoubles) {
+  // Integer columns are checked by comparing integers; a value still fails a bound exactly when
+  // it does as a double (int64 values past 2^53 round when converted), nulls never, and rows
+  // span several 64-row words.
+  const std::vector<int64_t> values = {9007199254740991,
+                                       9007199254740992,
+                                       9007199254740993,
+                                       9007199254740994,
+                                       9007199254740995,
+                                       9007199254740997,
+                                       -9007199254740993,
+                                       17,
+                                       16,
+                                       0,
+                                       std::numeric_limits<int64_t>::max(),
+                                       std::numeric_limits<int64_t>::min()};
+  std::string csv = "v\n";
+  std::vector<std::optional<int64_t>> rows;
+  for (size_t r = 0; r < 300; ++r) {
+    if (r % 7 == 3) {
+      rows.push_back(std::nullopt);
+      csv += "\n";
+      continue;
+    }
+    rows.push_back(values[(r * 5) % values.size()]);
+    csv += std::to_string(*rows.back()) + "\n";
+  }
+  const double lo = 9007199254740994.0;
+  const double hi = 9007199254740996.0;
+  ValidationReport r = ValidateCsv(
+      "format: {header: true}\ncolumns:\n  v: {type: int64, min: {value: 9007199254740994, "
+      "severity: warn}, max: {value: 9007199254740996, severity: warn}, exclusive_min: {value: "
+      "9007199254740994, severity: warn}, exclusive_max: {value: 9007199254740996, severity: "
+      "warn}}\n",
+      csv);
+  auto expected = [&](auto holds) {
+    int64_t failing = 0;
+    for (const auto& v : rows) failing += v && !holds(static_cast<double>(*v));
+    return failing;
+  };
+  ASSERT_NE(FindCheck(r, "min", "v"), nullptr);
+  EXPECT_EQ(FindCheck(r, "min", "v")->unexpected_count,
+            expected([&](double v) { return v >= lo; }));
+  EXPECT_EQ(FindCheck(r, "max", "v")->unexpected_count,
+            expected([&](double v) { return v <= hi; }));
+  EXPECT_EQ(FindCheck(r, "exclusive_min", "v")->unexpected_count,
+            expected([&](double v) { return v > lo; }));
+  EXPECT_EQ(FindCheck(r, "exclusive_max", "v")->unexpected_count,
+            expected([&](double v) { return v < hi; }));
+  EXPECT_GT(FindCheck(r, "min", "v")->unexpected_count, 0);
+  EXPECT_GT(FindCheck(r, "exclusive_max", "v")->unexpected_count, 0);
 }
 
 TEST(ValidateTest, UniqueKeepsTheFirstOccurrence) {

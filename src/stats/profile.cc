@@ -128,8 +128,12 @@ class ValueCounter {
   bool Count(const uint64_t* keys, size_t n) {
     ++generation_;
     size_ = 0;
-    for (size_t i = 0; i < n; ++i) {
-      uint64_t key = keys[i];
+    // A run of equal keys is looked up once.
+    for (size_t i = 0; i < n;) {
+      const uint64_t key = keys[i];
+      size_t run = 1;
+      while (i + run < n && keys[i + run] == key) ++run;
+      i += run;
       size_t pos = static_cast<size_t>((key * 0x9e3779b97f4a7c15) >> (64 - kSlotBits));
       for (;;) {
         if (stamps_[pos] != generation_) {
@@ -137,18 +141,53 @@ class ValueCounter {
           stamps_[pos] = generation_;
           slots_[pos] = static_cast<uint16_t>(size_);
           keys_[size_] = key;
-          counts_[size_] = 1;
+          counts_[size_] = run;
           ++size_;
           break;
         }
         if (keys_[slots_[pos]] == key) {
-          ++counts_[slots_[pos]];
+          counts_[slots_[pos]] += run;
           break;
         }
         pos = (pos + 1) & (kSlots - 1);
       }
     }
     return true;
+  }
+
+  // As Count, for values[0, n), n at most kBlockRows, that all lie in [lo, lo + kMaxRange):
+  // counted by index instead of by hash.
+  static constexpr size_t kMaxRange = 4096;
+  bool CountRange(const int64_t* values, size_t n, int64_t lo) {
+    size_t met = 0;
+    bool few = true;
+    for (size_t j = 0; j < n; ++j) {
+      const auto v =
+          static_cast<size_t>(static_cast<uint64_t>(values[j]) - static_cast<uint64_t>(lo));
+      // Four copies of the counts, so that a run of one value does not wait on the previous
+      // increment of the same counter.
+      ++lanes_[j & 3][v];
+      if (seen_[v] == 0) {
+        seen_[v] = 1;
+        met_[met++] = static_cast<uint16_t>(v);
+        if (met > kMaxDistinct) {
+          few = false;
+          break;
+        }
+      }
+    }
+    // Read the counts of the values met, in order, and clear what was touched.
+    for (size_t i = 0; i < met; ++i) {
+      const size_t v = met_[i];
+      if (few) {
+        keys_[i] = static_cast<uint64_t>(lo) + v;
+        counts_[i] = uint64_t{lanes_[0][v]} + lanes_[1][v] + lanes_[2][v] + lanes_[3][v];
+      }
+      lanes_[0][v] = lanes_[1][v] = lanes_[2][v] = lanes_[3][v] = 0;
+      seen_[v] = 0;
+    }
+    size_ = few ? met : 0;
+    return few;
   }
 
   size_t size() const { return size_; }
@@ -167,7 +206,25 @@ class ValueCounter {
   uint16_t slots_[kSlots] = {};
   uint64_t keys_[kMaxDistinct] = {};
   uint64_t counts_[kMaxDistinct] = {};
+  // CountRange: per value index, its counts (at most kBlockRows / 4 each) and whether it was
+  // met; all 0 between calls.
+  uint16_t lanes_[4][kMaxRange] = {};
+  uint8_t seen_[kMaxRange] = {};
+  uint16_t met_[kMaxDistinct + 1] = {};
 };
+
+// True when rows [begin, end) all hold a value.
+bool AllValid(const table::Bitmap& validity, size_t begin, size_t end) {
+  const uint64_t* words = validity.words().data();
+  for (size_t i = begin; i < end;) {
+    const size_t bit = i & 63;
+    const size_t n = std::min<size_t>(64 - bit, end - i);
+    const uint64_t mask = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1) << bit;
+    if ((words[i >> 6] & mask) != mask) return false;
+    i += n;
+  }
+  return true;
+}
 
 // Adds `count` occurrences of a string of length `length` to the length statistics;
 // `has_values` says whether any value was added before.
@@ -239,42 +296,53 @@ void ColumnProfile::AddNumericRows(const Column& column, size_t begin, size_t en
   auto counter = std::make_unique<ValueCounter>();
   if (IsIntegerLike(type_)) {
     const int64_t* values = column.ints().data();
-    int64_t ints[kBlockRows];
+    int64_t gathered[kBlockRows];
     double doubles[kBlockRows];
     bool has_values = !s.moments.empty();
     for (size_t b = begin; b < end; b += kBlockRows) {
       size_t e = std::min(end, b + kBlockRows);
-      // Gather the valid values without a branch per row.
+      // The valid values: the column's own when the block has no null, else gathered
+      // without a branch per row.
       size_t n = 0;
-      for (size_t i = b; i < e; ++i) {
-        ints[n] = values[i];
-        n += validity.Get(i);
+      const int64_t* ints = gathered;
+      if (AllValid(validity, b, e)) {
+        n = e - b;
+        ints = values + b;
+      } else {
+        for (size_t i = b; i < e; ++i) {
+          gathered[n] = values[i];
+          n += validity.Get(i);
+        }
       }
       if (n == 0) continue;
       valid_rows += n;
       int64_t lo = ints[0];
       int64_t hi = ints[0];
-      uint64_t zeros = 0;
-      for (size_t j = 0; j < n; ++j) {
+      for (size_t j = 1; j < n; ++j) {
         lo = std::min(lo, ints[j]);
         hi = std::max(hi, ints[j]);
-        zeros += ints[j] == 0;
-        doubles[j] = static_cast<double>(ints[j]);
+      }
+      // Values of a narrow range are counted by index, others by hash.
+      const uint64_t width = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+      const bool few = width < ValueCounter::kMaxRange
+                           ? counter->CountRange(ints, n, lo)
+                           : counter->Count(reinterpret_cast<const uint64_t*>(ints), n);
+      const size_t d = few ? counter->size() : n;
+      const int64_t* keys = few ? reinterpret_cast<const int64_t*>(counter->keys()) : ints;
+      uint64_t zeros = 0;
+      for (size_t j = 0; j < d; ++j) {
+        zeros += keys[j] == 0 ? (few ? counter->counts()[j] : 1) : 0;
+        doubles[j] = static_cast<double>(keys[j]);
       }
       s.int_min = has_values ? std::min(s.int_min, lo) : lo;
       s.int_max = has_values ? std::max(s.int_max, hi) : hi;
       has_values = true;
       s.zeros += zeros;
-      if (counter->Count(reinterpret_cast<const uint64_t*>(ints), n)) {
-        size_t d = counter->size();
-        const auto* distinct = reinterpret_cast<const int64_t*>(counter->keys());
+      if (few) {
         std::span<const uint64_t> counts(counter->counts(), d);
-        s.moments.AddIntCounts(distinct, counts.data(), d);
-        s.histogram.AddIntCounts(std::span<const int64_t>(distinct, d), counts);
-        for (size_t j = 0; j < d; ++j) {
-          doubles[j] = static_cast<double>(distinct[j]);
-          distinct_.AddHash(HashInt64(distinct[j]));
-        }
+        s.moments.AddIntCounts(keys, counts.data(), d);
+        s.histogram.AddIntCounts(std::span<const int64_t>(keys, d), counts);
+        for (size_t j = 0; j < d; ++j) distinct_.AddHash(HashInt64(keys[j]));
         s.quantiles.UpdateWeighted(std::span<const double>(doubles, d), counts);
         continue;
       }
@@ -418,10 +486,48 @@ void ColumnProfile::AddCategoryRows(const Column& column, size_t begin, size_t e
   const table::Bitmap& validity = column.validity();
   const int32_t* codes = column.codes().data();
   // The extra last slot counts the nulls, whose codes mean nothing.
-  std::vector<uint64_t> per_code(dictionary.size() + 1);
+  const size_t slots = dictionary.size() + 1;
   const size_t null_slot = dictionary.size();
-  for (size_t i = begin; i < end; ++i) {
-    ++per_code[validity.Get(i) ? static_cast<size_t>(codes[i]) : null_slot];
+  // Rows go to kLanes copies of the counters in turn, so that a run of one code does not
+  // wait on the previous increment of the same counter; a word of 64 rows without a null
+  // reads no bit.
+  constexpr size_t kLanes = 4;
+  const size_t lanes = slots <= 4096 ? kLanes : 1;
+  std::vector<uint64_t> per_lane(lanes * slots);
+  const uint64_t* words = validity.words().data();
+  size_t i = begin;
+  auto count_one = [&](size_t row, size_t lane) {
+    ++per_lane[lane * slots + (validity.Get(row) ? static_cast<size_t>(codes[row]) : null_slot)];
+  };
+  for (; i < end && (i & 63) != 0; ++i) count_one(i, 0);
+  if (lanes == kLanes) {
+    uint64_t* lane0 = per_lane.data();
+    for (; i + 64 <= end; i += 64) {
+      const uint64_t word = words[i >> 6];
+      if (word == ~uint64_t{0}) {
+        for (size_t k = i; k < i + 64; k += kLanes) {
+          ++lane0[static_cast<size_t>(codes[k])];
+          ++lane0[slots + static_cast<size_t>(codes[k + 1])];
+          ++lane0[2 * slots + static_cast<size_t>(codes[k + 2])];
+          ++lane0[3 * slots + static_cast<size_t>(codes[k + 3])];
+        }
+        continue;
+      }
+      auto slot = [&](size_t k) {
+        return (word >> (k & 63)) & 1 ? static_cast<size_t>(codes[k]) : null_slot;
+      };
+      for (size_t k = i; k < i + 64; k += kLanes) {
+        ++lane0[slot(k)];
+        ++lane0[slots + slot(k + 1)];
+        ++lane0[2 * slots + slot(k + 2)];
+        ++lane0[3 * slots + slot(k + 3)];
+      }
+    }
+  }
+  for (; i < end; ++i) count_one(i, 0);
+  std::vector<uint64_t> per_code(per_lane.begin(), per_lane.begin() + slots);
+  for (size_t lane = 1; lane < lanes; ++lane) {
+    for (size_t c = 0; c < slots; ++c) per_code[c] += per_lane[lane * slots + c];
   }
   bool has_values = valid() > 0;
   std::vector<std::pair<std::string_view, uint64_t>> batch;
@@ -687,8 +793,19 @@ void TableProfile::AddRows(const table::Table& table, size_t begin, size_t end) 
                            columns_[i].name() + "' (" + TypeName(columns_[i].type()) + ")");
     }
   }
-  ThreadPool::Default().ParallelFor(
-      columns_.size(), [&](size_t i) { columns_[i].AddRows(table.column(i), begin, end); });
+  // Numeric columns cost the most (their quantile sketches): they start first, so that the
+  // last column to finish is a cheap one.
+  std::vector<size_t> order;
+  order.reserve(columns_.size());
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (IsNumericLike(columns_[i].type()) == (pass == 0)) order.push_back(i);
+    }
+  }
+  ThreadPool::Default().ParallelFor(order.size(), [&](size_t k) {
+    const size_t i = order[k];
+    columns_[i].AddRows(table.column(i), begin, end);
+  });
   rows_ += end - begin;
 }
 

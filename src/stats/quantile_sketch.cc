@@ -48,6 +48,33 @@ std::optional<uint64_t> ParseHex64(std::string_view s) {
   return v;
 }
 
+// Merges the n sorted items from(0), ..., from(n - 1) into the sorted `into`, in place from
+// the back, so that the items of `into` below the smallest new one stay where they are. Of
+// equal items, those of `into` go first when kIntoFirst, else last: the order a forward merge
+// with that rule gives, whatever the items' bits (0.0 and -0.0 compare equal but print
+// differently).
+template <bool kIntoFirst, typename From>
+void MergeSortedInto(std::vector<double>& into, size_t n, From from) {
+  size_t i = into.size();
+  size_t j = n;
+  into.resize(i + n);
+  double* out = into.data();
+  size_t o = i + j;
+  while (i > 0 && j > 0) {
+    const double a = out[i - 1];
+    const double b = from(j - 1);
+    // Whether into's item comes after from's in the merged order.
+    const bool into_last = kIntoFirst ? b < a : !(a < b);
+    out[--o] = into_last ? a : b;
+    i -= into_last;
+    j -= !into_last;
+  }
+  while (j > 0) {
+    --j;
+    out[--o] = from(j);
+  }
+}
+
 }  // namespace
 
 QuantileSketch::QuantileSketch(uint32_t k)
@@ -113,15 +140,42 @@ void QuantileSketch::UpdateSampled(double x) {
   ++group_count_;
   if (group_count_ == group_next_) {
     group_item_ = x;
-    // Reservoir sampling of one item, skipping ahead: the sample survives values
-    // count+1 .. t with probability count / t, so the next replacement is at
-    // floor(count / u) + 1 for u uniform in (0, 1].
-    double u = static_cast<double>((NextRandom() >> 11) + 1) * 0x1p-53;
-    double next = std::floor(static_cast<double>(group_count_) / u) + 1;
-    group_next_ =
-        next >= 0x1p63 ? std::numeric_limits<uint64_t>::max() : static_cast<uint64_t>(next);
+    NextReplacement(group_count_);
   }
   if (group_count_ < (uint64_t{1} << sample_level_)) return;
+  CloseGroup();
+}
+
+void QuantileSketch::UpdateSampled(const double* values, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    // The values that complete (or continue) the current group; of them, only those at the
+    // group's replacement positions are read.
+    const uint64_t group_size = uint64_t{1} << sample_level_;
+    const uint64_t take = std::min<uint64_t>(group_size - group_count_, n - i);
+    const uint64_t count_after = group_count_ + take;
+    while (group_next_ <= count_after) {
+      // group_next_ is 1-based in the group and above group_count_.
+      group_item_ = values[i + static_cast<size_t>(group_next_ - group_count_ - 1)];
+      NextReplacement(group_next_);
+    }
+    group_count_ = count_after;
+    i += static_cast<size_t>(take);
+    if (group_count_ < group_size) return;
+    CloseGroup();
+  }
+}
+
+void QuantileSketch::NextReplacement(uint64_t count) {
+  // Reservoir sampling of one item, skipping ahead: the sample survives values
+  // count+1 .. t with probability count / t, so the next replacement is at
+  // floor(count / u) + 1 for u uniform in (0, 1].
+  double u = static_cast<double>((NextRandom() >> 11) + 1) * 0x1p-53;
+  double next = std::floor(static_cast<double>(count) / u) + 1;
+  group_next_ = next >= 0x1p63 ? std::numeric_limits<uint64_t>::max() : static_cast<uint64_t>(next);
+}
+
+void QuantileSketch::CloseGroup() {
   std::vector<double>& level = levels_[sample_level_];
   level.insert(std::upper_bound(level.begin(), level.end(), group_item_), group_item_);
   ++size_;
@@ -139,15 +193,14 @@ void QuantileSketch::MaybeRaiseSampleLevel() {
 
 void QuantileSketch::FlushGroup() {
   if (group_count_ == 0) return;
-  std::vector<std::vector<double>> parts;
+  const size_t num_parts = static_cast<size_t>(std::bit_width(group_count_));
+  if (parts_.size() < num_parts) parts_.resize(num_parts);
   for (uint64_t w = group_count_; w != 0; w &= w - 1) {
-    size_t h = static_cast<size_t>(std::countr_zero(w));
-    if (parts.size() <= h) parts.resize(h + 1);
-    parts[h].push_back(group_item_);
+    parts_[static_cast<size_t>(std::countr_zero(w))].push_back(group_item_);
   }
   group_count_ = 0;
   group_next_ = 1;
-  InsertParts(parts);
+  InsertParts(num_parts);
 }
 
 void QuantileSketch::Update(std::span<const double> values) {
@@ -177,6 +230,25 @@ void QuantileSketch::Update(std::span<const double> values) {
     n_ += added;
     i += take;
   }
+  if (i == values.size()) return;
+  // The sampler reads only the values that replace a group's sample: with every value
+  // finite (the usual case), the rest is taken as a block, which is the same as one by one.
+  double lo = min_;
+  double hi = max_;
+  bool all_finite = true;
+  for (size_t j = i; j < values.size(); ++j) {
+    double x = values[j];
+    all_finite &= std::isfinite(x);
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  if (all_finite) {
+    n_ += values.size() - i;
+    min_ = lo;
+    max_ = hi;
+    UpdateSampled(values.data() + i, values.size() - i);
+    return;
+  }
   for (; i < values.size(); ++i) {
     double x = values[i];
     if (!std::isfinite(x)) continue;
@@ -189,44 +261,52 @@ void QuantileSketch::Update(std::span<const double> values) {
 
 void QuantileSketch::UpdateWeighted(std::span<const double> values,
                                     std::span<const uint64_t> weights) {
-  std::vector<std::vector<double>> parts;  // parts[h]: the values with bit h in the weight.
+  // parts_[h], h < num_parts: the values with bit h in the weight.
+  size_t num_parts = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     double x = values[i];
     uint64_t w = weights[i];
     if (!std::isfinite(x) || w == 0) continue;
     if (w >> (kMaxLevels - 2) != 0) {
+      ClearParts(num_parts);
       ThrowInvalidArgument("quantile sketch: weight " + std::to_string(w) + " is too large");
     }
     n_ += w;
     min_ = std::min(min_, x);
     max_ = std::max(max_, x);
-    for (; w != 0; w &= w - 1) {
-      size_t h = static_cast<size_t>(std::countr_zero(w));
-      if (parts.size() <= h) parts.resize(h + 1);
-      parts[h].push_back(x);
+    const size_t width = static_cast<size_t>(std::bit_width(w));
+    if (num_parts < width) {
+      num_parts = width;
+      if (parts_.size() < num_parts) parts_.resize(num_parts);
     }
+    for (; w != 0; w &= w - 1) parts_[static_cast<size_t>(std::countr_zero(w))].push_back(x);
   }
-  InsertParts(parts);
+  InsertParts(num_parts);
   MaybeRaiseSampleLevel();
 }
 
-void QuantileSketch::InsertParts(std::vector<std::vector<double>>& parts) {
+void QuantileSketch::ClearParts(size_t num_parts) {
+  for (size_t h = 0; h < num_parts; ++h) parts_[h].clear();
+}
+
+void QuantileSketch::InsertParts(size_t num_parts) {
   // One level above the highest part, so that compaction always has a level to fill.
-  while (levels_.size() < parts.size() + 1) AddLevel();
-  for (size_t h = 0; h < parts.size(); ++h) {
-    std::vector<double>& part = parts[h];
+  while (levels_.size() < num_parts + 1) AddLevel();
+  for (size_t h = 0; h < num_parts; ++h) {
+    std::vector<double>& part = parts_[h];
     if (part.empty()) continue;
     std::vector<double>& level = levels_[h];
     if (h == 0) {
       level.insert(level.end(), part.begin(), part.end());
     } else {
       std::sort(part.begin(), part.end());
-      scratch_.resize(level.size() + part.size());
-      std::merge(level.begin(), level.end(), part.begin(), part.end(), scratch_.begin());
-      level.swap(scratch_);
+      // As std::merge(level, part): of equal items, the level's first.
+      MergeSortedInto</*kIntoFirst=*/true>(level, part.size(),
+                                           [&part](size_t i) { return part[i]; });
     }
     size_ += part.size();
   }
+  ClearParts(num_parts);
   while (size_ > capacity_) Compress();
 }
 
@@ -251,16 +331,9 @@ void QuantileSketch::CompactLevel(size_t level) {
   size_t odd = items.size() & 1;
   size_t half = items.size() / 2;
   size_t next = odd + (NextCoin() ? 1 : 0);
-  scratch_.resize(half + above.size());
-  size_t a = 0;
-  size_t out = 0;
-  for (size_t taken = 0; taken < half; ++taken, next += 2) {
-    double x = items[next];
-    while (a < above.size() && above[a] < x) scratch_[out++] = above[a++];
-    scratch_[out++] = x;
-  }
-  while (a < above.size()) scratch_[out++] = above[a++];
-  above.swap(scratch_);
+  // Items next, next + 2, ... go up; of equal items, those coming up go first.
+  const double* taken = items.data() + next;
+  MergeSortedInto</*kIntoFirst=*/false>(above, half, [taken](size_t i) { return taken[2 * i]; });
   items.resize(odd);
   size_ -= half;
 }
@@ -288,10 +361,9 @@ void QuantileSketch::MergeLevels(const QuantileSketch& other) {
   for (size_t h = 1; h < other.levels_.size(); ++h) {
     const std::vector<double>& theirs = other.levels_[h];
     if (theirs.empty()) continue;
-    std::vector<double>& ours = levels_[h];
-    scratch_.resize(ours.size() + theirs.size());
-    std::merge(ours.begin(), ours.end(), theirs.begin(), theirs.end(), scratch_.begin());
-    ours.swap(scratch_);
+    // As std::merge(ours, theirs): of equal items, ours first.
+    MergeSortedInto</*kIntoFirst=*/true>(levels_[h], theirs.size(),
+                                         [&theirs](size_t i) { return theirs[i]; });
   }
   size_ += other.size_;
   n_ += other.n_;

@@ -120,10 +120,19 @@ class QuantileSketch {
   double QuantileFromView(const SortedView& view, double q) const;
 
   void AddLevel();
-  // Adds parts[h] to level h (weight 2^h each) and compresses as needed; n_ is the
-  // caller's business.
-  void InsertParts(std::vector<std::vector<double>>& parts);
+  // Adds parts_[h] to level h (weight 2^h each) for h < num_parts, empties them and
+  // compresses as needed; n_ is the caller's business.
+  void InsertParts(size_t num_parts);
+  void ClearParts(size_t num_parts);
   void UpdateSampled(double x);
+  // UpdateSampled on each of values[0, n), all finite, in order (n_, min_ and max_ are the
+  // caller's business): a group's values are skipped but for the one that replaces its sample.
+  void UpdateSampled(const double* values, size_t n);
+  // Draws group_next_, the position in the current group of the next value that replaces the
+  // sample, when the sample was just replaced by the group's count-th value.
+  void NextReplacement(uint64_t count);
+  // Puts the sample of the full current group into its level and starts an empty group.
+  void CloseGroup();
   // Merge for an `other` without a partial group.
   void MergeLevels(const QuantileSketch& other);
   // Moves the sampler up while there are more than kCompactorLevels levels above it.
@@ -147,7 +156,9 @@ class QuantileSketch {
   std::vector<uint32_t> capacities_;  // Per level, for the current number of levels.
   size_t capacity_ = 0;               // Sum of capacities_.
   size_t size_ = 0;                   // Items retained.
-  std::vector<double> scratch_;       // Reused by compactions and merges.
+  // Reused by UpdateWeighted and FlushGroup: parts_[h] holds the items going to level h.
+  // Empty between calls; not part of the state.
+  std::vector<std::vector<double>> parts_;
   // The sampler: values enter level sample_level_ and up. The current group has seen
   // group_count_ < 2^sample_level_ values; group_item_ is a uniform sample of them, and
   // the group_next_-th value of the group will replace it.

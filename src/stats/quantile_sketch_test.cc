@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "core/error.h"
@@ -209,6 +211,31 @@ TEST(QuantileSketchTest, SamplerStateRoundTripsAndMerges) {
   EXPECT_EQ(s.n(), all.size());
   EXPECT_LE(MaxRankError(s, all), kEpsilon);
   EXPECT_LE(MaxQuantileError(s, all), kEpsilon);
+}
+
+TEST(QuantileSketchTest, BlockUpdatesEqualUpdatesOneByOne) {
+  // The block update takes the sampler's groups whole; it must leave the state (levels,
+  // sample, generator) that updating value by value leaves, whatever the blocks' sizes,
+  // with and without non-finite values among them.
+  std::vector<double> data = Uniform(300007, 12);
+  for (bool with_non_finite : {false, true}) {
+    if (with_non_finite) {
+      for (size_t i = 1000; i < data.size(); i += 9973) {
+        data[i] = i % 2 ? std::nan("") : -std::numeric_limits<double>::infinity();
+      }
+    }
+    QuantileSketch one_by_one;
+    for (double x : data) one_by_one.Update(x);
+    for (size_t block : {size_t{1}, size_t{7}, size_t{1024}, size_t{65536}, data.size()}) {
+      QuantileSketch blocks;
+      for (size_t i = 0; i < data.size(); i += block) {
+        size_t n = std::min(block, data.size() - i);
+        blocks.Update(std::span<const double>(data.data() + i, n));
+      }
+      EXPECT_EQ(blocks, one_by_one) << "blocks of " << block << ", non-finite " << with_non_finite;
+      EXPECT_EQ(blocks.ToJson().dump(), one_by_one.ToJson().dump());
+    }
+  }
 }
 
 TEST(QuantileSketchTest, WeightedUpdatesAreExactRepresentations) {
