@@ -8,6 +8,7 @@
 #define MLOOP_TABLE_INTERNAL_STRING_DICTIONARY_H_
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -174,7 +175,7 @@ class StringDictionary {
     // Only the usual case is inline: a string of up to 32 bytes found in its home slot.
     if (s.size() <= StringHead::kBytes) {
       const StringHead head = StringHead::OfShort(s.data(), s.size(), readable_end);
-      const size_t i = Hash(head, s) & mask_;
+      const size_t i = Home(Hash(head, s));
       // The head is the whole string; an empty slot's length matches none.
       if (slots_[i].head == head && slots_[i].len == s.size()) return slots_[i].code;
       return Probe(i, s, readable_end);
@@ -217,7 +218,7 @@ class StringDictionary {
   // FindOrAdd of a string over 32 bytes.
   [[gnu::noinline]] int32_t FindOrAddLong(std::string_view s) {
     const StringHead head = StringHead::Of(s.data(), s.size(), s.data() + s.size());
-    for (size_t i = Hash(head, s) & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = Home(Hash(head, s));; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.code < 0) return Insert(i, head, s);
       if (slot.head == head && slot.len == s.size() &&
@@ -228,15 +229,19 @@ class StringDictionary {
     }
   }
 
-  // Up to 32 bytes the head is the whole string: its two folded words, each multiplied
-  // by an odd constant (independently, so in parallel) and mixed, spread well enough for a
-  // table index at a fraction of HashBytes' cost.
+  // Up to 32 bytes the head is the whole string: its two folded words and the length,
+  // combined and multiplied by 2^64 / golden ratio. Home() takes the product's top bits,
+  // which every bit of the input reaches (Fibonacci hashing): one multiplication on the
+  // lookup's critical path instead of two and a mix, and on the bench file fewer values
+  // than before miss their home slot.
   static uint64_t Hash(const StringHead& head, std::string_view s) {
     if (s.size() > StringHead::kBytes) return HashBytes(s.data(), s.size());
     const std::array<uint64_t, 2> w = head.Fold();
-    const uint64_t h = (w[0] * 0x9E3779B97F4A7C15ULL) ^ ((w[1] + s.size()) * 0xC2B2AE3D27D4EB4FULL);
-    return h ^ (h >> 32);
+    return (w[0] ^ (std::rotl(w[1], 32) + s.size())) * 0x9E3779B97F4A7C15ULL;
   }
+
+  // The home slot of a hash: its top bits.
+  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash >> shift_); }
 
   int32_t Insert(size_t slot, const StringHead& head, std::string_view s) {
     int32_t code = static_cast<int32_t>(size());
@@ -251,16 +256,18 @@ class StringDictionary {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(capacity, Empty());
     mask_ = capacity - 1;
+    shift_ = static_cast<unsigned>(64 - std::countr_zero(capacity));
     for (const Slot& s : old) {
       if (s.code < 0) continue;
-      size_t i = Hash(s.head, value(static_cast<size_t>(s.code))) & mask_;
+      size_t i = Home(Hash(s.head, value(static_cast<size_t>(s.code))));
       while (slots_[i].code >= 0) i = (i + 1) & mask_;
       slots_[i] = s;
     }
   }
 
   std::vector<Slot> slots_;
-  size_t mask_ = 0;  // slots_.size() - 1; the size is a power of two.
+  size_t mask_ = 0;      // slots_.size() - 1; the size is a power of two.
+  unsigned shift_ = 64;  // 64 - log2(slots_.size()).
   std::string chars_;
   std::vector<size_t> starts_{0};  // Code i is chars_[starts_[i], starts_[i + 1]).
 };
