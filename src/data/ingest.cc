@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -79,19 +80,48 @@ class PhaseTimer {
 
 // A source's SHA-256, read through a mapping of the file a few megabytes at a time, each
 // dropped from memory once hashed: reading it through a buffer instead copied every byte
-// once more (about 15 ms of processor time for the 83 MB bench file).
-std::string Sha256SourceHex(const fs::path& path) {
+// once more (about 15 ms of processor time for the 83 MB bench file). Gives up, returning
+// "", once `stop` is set.
+std::string Sha256SourceHex(const fs::path& path, const std::atomic<bool>& stop) {
   MappedFile file(path, /*populate=*/false);
   const std::string_view data = file.view();
   constexpr size_t kStep = size_t{4} << 20;
   Sha256 hash;
   for (size_t at = 0; at < data.size(); at += kStep) {
+    if (stop.load(std::memory_order_relaxed)) return "";
     const size_t n = std::min(kStep, data.size() - at);
     hash.Update(data.data() + at, n);
     file.Release(at, n);
   }
   return hash.FinishHex();
 }
+
+// The sources' SHA-256 digests, computed on a thread of their own from construction on.
+// Destroyed before Get (an ingest that fails), it stops the thread within a few megabytes
+// and waits for it, so that a bad contract or source is reported at once, not after the
+// hash of a large file.
+class SourceHashing {
+ public:
+  explicit SourceHashing(std::vector<fs::path> paths)
+      : digests_(std::async(std::launch::async, [this, paths = std::move(paths)] {
+          std::vector<std::string> out;
+          for (const fs::path& p : paths) out.push_back(Sha256SourceHex(p, stop_));
+          return out;
+        })) {}
+  ~SourceHashing() {
+    stop_ = true;
+    if (digests_.valid()) digests_.wait();
+  }
+  SourceHashing(const SourceHashing&) = delete;
+  SourceHashing& operator=(const SourceHashing&) = delete;
+
+  // Waits for the digests, in the order of the paths; rethrows the thread's error.
+  std::vector<std::string> Get() { return digests_.get(); }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::future<std::vector<std::string>> digests_;
+};
 
 bool IsGlob(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
@@ -416,6 +446,16 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
   const int64_t started = NowMicros();
   CheckDatasetName(request.dataset);
   std::vector<fs::path> paths = ResolveSources(request.sources);
+  PhaseTimer timer;
+  std::vector<SourceRecord> source_records(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    source_records[i].path = paths[i].string();
+    source_records[i].bytes = static_cast<int64_t>(fs::file_size(paths[i]));
+  }
+  // The digests name the batch (and find a byte-identical earlier one). They are computed from
+  // here on, on a thread of their own: while this one loads the contract and opens the
+  // catalog, and then while it reads the sources, which is most of the work.
+  SourceHashing hashing(paths);
   std::optional<Contract> contract;
   std::optional<std::string> contract_text;
   if (request.contract) {
@@ -424,24 +464,14 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
   }
   DatasetCatalog catalog(workspace.metadata());
   store::ArtifactStore& artifacts = workspace.artifacts();
+  timer.Done("contract and catalog");
 
-  PhaseTimer timer;
-  // The digests name the batch (and find a byte-identical earlier one); they are computed on
-  // a thread of their own while the sources are read, which is most of the work.
-  std::vector<SourceRecord> source_records(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) {
-    source_records[i].path = paths[i].string();
-    source_records[i].bytes = static_cast<int64_t>(fs::file_size(paths[i]));
-  }
-  std::future<void> hashing = std::async(std::launch::async, [&source_records] {
-    for (SourceRecord& r : source_records) r.sha256 = Sha256SourceHex(r.path);
-  });
   std::vector<ReadSource> read;
   read.reserve(paths.size());
   for (const SourceRecord& r : source_records) read.push_back(ReadOne(r, contract));
-  hashing.get();
+  const std::vector<std::string> digests = hashing.Get();
   for (size_t i = 0; i < read.size(); ++i) {
-    read[i].record.sha256 = source_records[i].sha256;
+    read[i].record.sha256 = digests[i];
     source_records[i] = read[i].record;
   }
   const std::string key = IngestKey(source_records, contract);
