@@ -1,5 +1,6 @@
 #include "train/xgboost_booster.h"
 
+#include <dlfcn.h>
 #include <xgboost/c_api.h>
 
 #include <cctype>
@@ -13,11 +14,82 @@
 namespace mloop::train {
 namespace {
 
+// The XGBoost C API, loaded with dlopen on first use rather than linked: libxgboost (and the
+// libdmlc and libgomp it brings) cost every mloop command about 2 ms of start-up and 3 ms of
+// processor time to load and relocate (measured on `mloop --help`), though only training,
+// prediction and explanation of boosted trees use it.
+struct XgbApi {
+  decltype(&::XGBGetLastError) XGBGetLastError;
+  decltype(&::XGDMatrixCreateFromMat) XGDMatrixCreateFromMat;
+  decltype(&::XGDMatrixFree) XGDMatrixFree;
+  decltype(&::XGDMatrixSetFloatInfo) XGDMatrixSetFloatInfo;
+  decltype(&::XGBoosterCreate) XGBoosterCreate;
+  decltype(&::XGBoosterFree) XGBoosterFree;
+  decltype(&::XGBoosterSetParam) XGBoosterSetParam;
+  decltype(&::XGBoosterUpdateOneIter) XGBoosterUpdateOneIter;
+  decltype(&::XGBoosterEvalOneIter) XGBoosterEvalOneIter;
+  decltype(&::XGBoosterPredictFromDMatrix) XGBoosterPredictFromDMatrix;
+  decltype(&::XGBoosterSaveModelToBuffer) XGBoosterSaveModelToBuffer;
+  decltype(&::XGBoosterLoadModelFromBuffer) XGBoosterLoadModelFromBuffer;
+  decltype(&::XGBoosterSaveJsonConfig) XGBoosterSaveJsonConfig;
+  decltype(&::XGBoosterBoostedRounds) XGBoosterBoostedRounds;
+  decltype(&::XGBoosterGetNumFeature) XGBoosterGetNumFeature;
+  decltype(&::XGBoosterSlice) XGBoosterSlice;
+  decltype(&::XGBoosterFeatureScore) XGBoosterFeatureScore;
+  decltype(&::XGBoostVersion) XGBoostVersion;
+};
+
+template <typename F>
+void Load(void* handle, const char* name, F* out) {
+  void* symbol = ::dlsym(handle, name);
+  if (symbol == nullptr) {
+    throw Error(ErrorCode::kFailedPrecondition, std::string("xgboost: ") + MLOOP_XGBOOST_LIBRARY +
+                                                    " has no " + name +
+                                                    " (mloop needs XGBoost 1.6 or later)");
+  }
+  *out = reinterpret_cast<F>(symbol);
+}
+
+const XgbApi& Xgb() {
+  static const XgbApi* const api = [] {
+    void* handle = ::dlopen(MLOOP_XGBOOST_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = ::dlerror();
+      throw Error(ErrorCode::kFailedPrecondition,
+                  std::string("xgboost: cannot load ") + MLOOP_XGBOOST_LIBRARY + ": " +
+                      (why != nullptr ? why : "unknown error") +
+                      " (Debian's package libxgboost0 provides it)");
+    }
+    // Never unloaded: boosters may live until exit.
+    auto* api = new XgbApi;
+    Load(handle, "XGBGetLastError", &api->XGBGetLastError);
+    Load(handle, "XGDMatrixCreateFromMat", &api->XGDMatrixCreateFromMat);
+    Load(handle, "XGDMatrixFree", &api->XGDMatrixFree);
+    Load(handle, "XGDMatrixSetFloatInfo", &api->XGDMatrixSetFloatInfo);
+    Load(handle, "XGBoosterCreate", &api->XGBoosterCreate);
+    Load(handle, "XGBoosterFree", &api->XGBoosterFree);
+    Load(handle, "XGBoosterSetParam", &api->XGBoosterSetParam);
+    Load(handle, "XGBoosterUpdateOneIter", &api->XGBoosterUpdateOneIter);
+    Load(handle, "XGBoosterEvalOneIter", &api->XGBoosterEvalOneIter);
+    Load(handle, "XGBoosterPredictFromDMatrix", &api->XGBoosterPredictFromDMatrix);
+    Load(handle, "XGBoosterSaveModelToBuffer", &api->XGBoosterSaveModelToBuffer);
+    Load(handle, "XGBoosterLoadModelFromBuffer", &api->XGBoosterLoadModelFromBuffer);
+    Load(handle, "XGBoosterSaveJsonConfig", &api->XGBoosterSaveJsonConfig);
+    Load(handle, "XGBoosterBoostedRounds", &api->XGBoosterBoostedRounds);
+    Load(handle, "XGBoosterGetNumFeature", &api->XGBoosterGetNumFeature);
+    Load(handle, "XGBoosterSlice", &api->XGBoosterSlice);
+    Load(handle, "XGBoosterFeatureScore", &api->XGBoosterFeatureScore);
+    Load(handle, "XGBoostVersion", &api->XGBoostVersion);
+    return api;
+  }();
+  return *api;
+}
+
 // Runs one C API call's result through the error check: XGBoost returns -1 and keeps the
 // message for XGBGetLastError.
 void Check(int rc, std::string_view what, ErrorCode code = ErrorCode::kInternal) {
   if (rc == 0) return;
-  std::string message = XGBGetLastError() != nullptr ? XGBGetLastError() : "failed";
+  std::string message = Xgb().XGBGetLastError() != nullptr ? Xgb().XGBGetLastError() : "failed";
   // XGBoost appends a stack trace of its own frames; the first line says what went wrong.
   if (size_t cut = message.find("\nStack trace"); cut != std::string::npos) message.resize(cut);
   while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) {
@@ -43,12 +115,14 @@ XgbMatrix::XgbMatrix(std::span<const float> values, size_t rows, size_t cols)
                          std::to_string(rows) + " rows x " + std::to_string(cols) + " columns");
   }
   DMatrixHandle h = nullptr;
-  Check(XGDMatrixCreateFromMat(values.data(), rows, cols, std::nanf(""), &h), "creating a matrix");
+  Check(Xgb().XGDMatrixCreateFromMat(values.data(), rows, cols, std::nanf(""), &h),
+        "creating a matrix");
   handle_ = h;
 }
 
 XgbMatrix::~XgbMatrix() {
-  if (handle_ != nullptr) XGDMatrixFree(handle_);  // Frees; no error to act on in a destructor.
+  if (handle_ != nullptr)
+    Xgb().XGDMatrixFree(handle_);  // Frees; no error to act on in a destructor.
 }
 
 XgbMatrix::XgbMatrix(XgbMatrix&& o) noexcept
@@ -56,7 +130,7 @@ XgbMatrix::XgbMatrix(XgbMatrix&& o) noexcept
 
 XgbMatrix& XgbMatrix::operator=(XgbMatrix&& o) noexcept {
   if (this != &o) {
-    if (handle_ != nullptr) XGDMatrixFree(handle_);
+    if (handle_ != nullptr) Xgb().XGDMatrixFree(handle_);
     handle_ = std::exchange(o.handle_, nullptr);
     rows_ = o.rows_;
     cols_ = o.cols_;
@@ -69,7 +143,8 @@ void XgbMatrix::SetLabels(std::span<const float> labels) {
     ThrowInvalidArgument("xgboost matrix: " + std::to_string(labels.size()) + " labels for " +
                          std::to_string(rows_) + " rows");
   }
-  Check(XGDMatrixSetFloatInfo(handle_, "label", labels.data(), labels.size()), "setting labels");
+  Check(Xgb().XGDMatrixSetFloatInfo(handle_, "label", labels.data(), labels.size()),
+        "setting labels");
 }
 
 void XgbMatrix::SetWeights(std::span<const float> weights) {
@@ -77,7 +152,7 @@ void XgbMatrix::SetWeights(std::span<const float> weights) {
     ThrowInvalidArgument("xgboost matrix: " + std::to_string(weights.size()) + " weights for " +
                          std::to_string(rows_) + " rows");
   }
-  Check(XGDMatrixSetFloatInfo(handle_, "weight", weights.data(), weights.size()),
+  Check(Xgb().XGDMatrixSetFloatInfo(handle_, "weight", weights.data(), weights.size()),
         "setting weights");
 }
 
@@ -110,33 +185,34 @@ XgbBooster::XgbBooster(const std::vector<const XgbMatrix*>& cache) {
   std::vector<DMatrixHandle> handles;
   for (const XgbMatrix* m : cache) handles.push_back(m->handle());
   BoosterHandle h = nullptr;
-  Check(XGBoosterCreate(handles.data(), handles.size(), &h), "creating a booster");
+  Check(Xgb().XGBoosterCreate(handles.data(), handles.size(), &h), "creating a booster");
   handle_ = h;
 }
 
 XgbBooster::~XgbBooster() {
-  if (handle_ != nullptr) XGBoosterFree(handle_);  // Frees; no error to act on in a destructor.
+  if (handle_ != nullptr)
+    Xgb().XGBoosterFree(handle_);  // Frees; no error to act on in a destructor.
 }
 
 XgbBooster::XgbBooster(XgbBooster&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)) {}
 
 XgbBooster& XgbBooster::operator=(XgbBooster&& o) noexcept {
   if (this != &o) {
-    if (handle_ != nullptr) XGBoosterFree(handle_);
+    if (handle_ != nullptr) Xgb().XGBoosterFree(handle_);
     handle_ = std::exchange(o.handle_, nullptr);
   }
   return *this;
 }
 
 void XgbBooster::SetParam(const std::string& key, const std::string& value) {
-  Check(XGBoosterSetParam(handle_, key.c_str(), value.c_str()),
+  Check(Xgb().XGBoosterSetParam(handle_, key.c_str(), value.c_str()),
         "parameter " + key + " = '" + value + "'", ErrorCode::kInvalidArgument);
 }
 
 void XgbBooster::UpdateOneIter(int round, const XgbMatrix& train) {
   // Parameter values are checked when the first round configures the learner: a bad value
   // surfaces here, so it is reported as the caller's.
-  Check(XGBoosterUpdateOneIter(handle_, round, train.handle()),
+  Check(Xgb().XGBoosterUpdateOneIter(handle_, round, train.handle()),
         "boosting round " + std::to_string(round), ErrorCode::kInvalidArgument);
 }
 
@@ -149,7 +225,8 @@ EvalResult XgbBooster::EvalOneIter(
     names.push_back(name.c_str());
   }
   const char* out = nullptr;
-  Check(XGBoosterEvalOneIter(handle_, round, handles.data(), names.data(), handles.size(), &out),
+  Check(Xgb().XGBoosterEvalOneIter(handle_, round, handles.data(), names.data(), handles.size(),
+                                   &out),
         "evaluating round " + std::to_string(round));
   return ParseEvalLine(out);
 }
@@ -163,8 +240,9 @@ std::vector<float> XgbBooster::Predict(const XgbMatrix& m, bool margin, int roun
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  Check(XGBoosterPredictFromDMatrix(handle_, m.handle(), config.c_str(), &shape, &dim, &result),
-        "predicting");
+  Check(
+      Xgb().XGBoosterPredictFromDMatrix(handle_, m.handle(), config.c_str(), &shape, &dim, &result),
+      "predicting");
   size_t n = 1;
   for (bst_ulong i = 0; i < dim; ++i) n *= shape[i];
   return std::vector<float>(result, result + n);
@@ -178,7 +256,7 @@ std::vector<float> XgbBooster::PredictContributions(const XgbMatrix& m) const {
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* result = nullptr;
-  Check(XGBoosterPredictFromDMatrix(handle_, m.handle(), config, &shape, &dim, &result),
+  Check(Xgb().XGBoosterPredictFromDMatrix(handle_, m.handle(), config, &shape, &dim, &result),
         "predicting contributions");
   size_t n = 1;
   for (bst_ulong i = 0; i < dim; ++i) n *= shape[i];
@@ -193,13 +271,14 @@ std::string XgbBooster::Save(std::string_view format) const {
   std::string config = "{\"format\": \"" + std::string(format) + "\"}";
   bst_ulong len = 0;
   const char* bytes = nullptr;
-  Check(XGBoosterSaveModelToBuffer(handle_, config.c_str(), &len, &bytes), "saving the model");
+  Check(Xgb().XGBoosterSaveModelToBuffer(handle_, config.c_str(), &len, &bytes),
+        "saving the model");
   return std::string(bytes, len);
 }
 
 XgbBooster XgbBooster::Load(std::string_view bytes) {
   XgbBooster b;
-  Check(XGBoosterLoadModelFromBuffer(b.handle_, bytes.data(), bytes.size()),
+  Check(Xgb().XGBoosterLoadModelFromBuffer(b.handle_, bytes.data(), bytes.size()),
         "loading a model of " + std::to_string(bytes.size()) + " bytes",
         ErrorCode::kInvalidArgument);
   return b;
@@ -208,28 +287,28 @@ XgbBooster XgbBooster::Load(std::string_view bytes) {
 std::string XgbBooster::Config() const {
   bst_ulong len = 0;
   const char* text = nullptr;
-  Check(XGBoosterSaveJsonConfig(handle_, &len, &text), "reading the configuration");
+  Check(Xgb().XGBoosterSaveJsonConfig(handle_, &len, &text), "reading the configuration");
   return std::string(text, len);
 }
 
 int XgbBooster::BoostedRounds() const {
   int n = 0;
-  Check(XGBoosterBoostedRounds(handle_, &n), "counting rounds");
+  Check(Xgb().XGBoosterBoostedRounds(handle_, &n), "counting rounds");
   return n;
 }
 
 size_t XgbBooster::NumFeatures() const {
   bst_ulong n = 0;
-  Check(XGBoosterGetNumFeature(handle_, &n), "counting features");
+  Check(Xgb().XGBoosterGetNumFeature(handle_, &n), "counting features");
   return static_cast<size_t>(n);
 }
 
 XgbBooster XgbBooster::Slice(int begin, int end) const {
   BoosterHandle out = nullptr;
-  Check(XGBoosterSlice(handle_, begin, end, 1, &out),
+  Check(Xgb().XGBoosterSlice(handle_, begin, end, 1, &out),
         "slicing rounds [" + std::to_string(begin) + ", " + std::to_string(end) + ")");
   XgbBooster b;
-  XGBoosterFree(b.handle_);  // The empty booster made by the default constructor.
+  Xgb().XGBoosterFree(b.handle_);  // The empty booster made by the default constructor.
   b.handle_ = out;
   return b;
 }
@@ -244,7 +323,7 @@ std::map<std::string, double> XgbBooster::FeatureScores(const std::vector<std::s
   const char** features = nullptr;
   const bst_ulong* shape = nullptr;
   const float* scores = nullptr;
-  Check(XGBoosterFeatureScore(handle_, text.c_str(), &n, &features, &dim, &shape, &scores),
+  Check(Xgb().XGBoosterFeatureScore(handle_, text.c_str(), &n, &features, &dim, &shape, &scores),
         "feature importance (" + std::string(type) + ")", ErrorCode::kInvalidArgument);
   std::map<std::string, double> out;
   for (bst_ulong i = 0; i < n; ++i) out[features[i]] = scores[i];
@@ -253,7 +332,7 @@ std::map<std::string, double> XgbBooster::FeatureScores(const std::vector<std::s
 
 std::string XgbVersion() {
   int major = 0, minor = 0, patch = 0;
-  XGBoostVersion(&major, &minor, &patch);
+  Xgb().XGBoostVersion(&major, &minor, &patch);
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
 }
 
