@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "stats/drift.h"
+#include "stats/welford.h"
 
 namespace mloop::data {
 namespace {
@@ -114,22 +115,34 @@ void ForEachValid(const Column& column, Fn&& fn) {
   }
 }
 
-// Calls fail(row) for each non-null row of `column` that `passes(row)` rejects, in row order.
-// For a category column `passes` runs once per dictionary code met (its result depends on the
-// value only).
+// Calls fail(row) for each non-null row of `column` whose text (CellText) `passes(text)`
+// rejects, in row order. For a category column `passes` runs once per dictionary entry (its
+// result depends on the value only): when every entry passes, which is the usual case, no row
+// is read at all.
 template <typename Passes, typename Fail>
 void ForEachRejected(const Column& column, Passes&& passes, Fail&& fail) {
   if (column.type() != DataType::kCategory) {
+    std::string scratch;
     ForEachValid(column, [&](size_t r) {
-      if (!passes(r)) fail(r);
+      if (!passes(CellText(column, r, &scratch))) fail(r);
     });
     return;
   }
   // 0: unknown, 1: passes, 2: fails. The extra last slot stands for null rows, whose codes mean
   // nothing, and passes.
-  const size_t null_slot = column.dictionary().size();
+  const std::vector<std::string>& dictionary = column.dictionary();
+  const size_t null_slot = dictionary.size();
   std::vector<uint8_t> cache(null_slot + 1, 0);
   cache[null_slot] = 1;
+  // A dictionary no larger than the column costs no more to check whole than its rows would.
+  if (dictionary.size() <= column.size()) {
+    bool any_fails = false;
+    for (size_t c = 0; c < dictionary.size(); ++c) {
+      cache[c] = passes(std::string_view(dictionary[c])) ? 1 : 2;
+      any_fails |= cache[c] == 2;
+    }
+    if (!any_fails) return;
+  }
   const int32_t* codes = column.codes().data();
   const std::vector<uint64_t>& words = column.validity().words();
   const size_t rows = column.size();
@@ -146,8 +159,9 @@ void ForEachRejected(const Column& column, Passes&& passes, Fail&& fail) {
     if (all_pass) continue;
     for (uint64_t valid = bits; valid != 0; valid &= valid - 1) {
       const size_t r = base + static_cast<size_t>(__builtin_ctzll(valid));
-      uint8_t& c = cache[static_cast<size_t>(codes[r])];
-      if (c == 0) c = passes(r) ? 1 : 2;
+      const auto code = static_cast<size_t>(codes[r]);
+      uint8_t& c = cache[code];
+      if (c == 0) c = passes(std::string_view(dictionary[code])) ? 1 : 2;
       if (c == 2) fail(r);
     }
   }
@@ -262,7 +276,24 @@ std::vector<uint8_t> WordsOutside(const Column& column, int64_t lo, int64_t hi) 
   const int64_t* ints = column.ints().data();
   const size_t rows = column.size();
   std::vector<uint8_t> outside((rows + 63) / 64, 0);
-  for (size_t w = 0; w < outside.size(); ++w) {
+  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  size_t w = 0;
+  if (span < uint64_t{1} << 63) {
+    // x = v - lo (wrapping) is outside [0, span] when x or span - x has its top bit set (as span
+    // is below 2^63): no comparison of 64-bit integers, which baseline x86-64 cannot vectorize,
+    // so that the loop of a whole word compiles to vector subtractions and ors.
+    const uint64_t offset = static_cast<uint64_t>(lo);
+    for (; (w + 1) * 64 <= rows; ++w) {
+      const int64_t* v = ints + w * 64;
+      uint64_t any = 0;
+      for (size_t j = 0; j < 64; ++j) {
+        const uint64_t x = static_cast<uint64_t>(v[j]) - offset;
+        any |= x | (span - x);
+      }
+      outside[w] = static_cast<uint8_t>(any >> 63);
+    }
+  }
+  for (; w < outside.size(); ++w) {
     const size_t base = w * 64;
     const size_t end = std::min(rows, base + 64);
     bool any = false;
@@ -392,18 +423,18 @@ void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<Che
     CheckAccumulator acc(MakeCheck("allowed", cc.name, ac.options,
                                    "one of " + std::to_string(listed) + " allowed values"),
                          reasons);
-    ForEachRejected(
-        column,
-        [&](size_t r) {
-          if (!ac.numbers.empty() && (numeric || column.type() == DataType::kBool)) {
-            return numbers.count(column.NumberAt(r)) > 0;
-          }
-          return strings.count(CellText(column, r, &scratch)) > 0;
-        },
-        [&](size_t r) {
-          std::string v(CellText(column, r, &scratch));
-          acc.Fail(r, v, "'" + v + "' is not an allowed value");
-        });
+    auto fail = [&](size_t r) {
+      std::string v(CellText(column, r, &scratch));
+      acc.Fail(r, v, "'" + v + "' is not an allowed value");
+    };
+    if (!ac.numbers.empty() && (numeric || column.type() == DataType::kBool)) {
+      ForEachValid(column, [&](size_t r) {
+        if (numbers.count(column.NumberAt(r)) == 0) fail(r);
+      });
+    } else {
+      ForEachRejected(
+          column, [&](std::string_view v) { return strings.count(v) > 0; }, fail);
+    }
     out->push_back(acc.Finish(non_null));
   }
 
@@ -411,11 +442,7 @@ void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<Che
     const PatternCheck& pc = *cc.pattern;
     CheckAccumulator acc(MakeCheck("pattern", cc.name, pc.options, "matches " + pc.text), reasons);
     ForEachRejected(
-        column,
-        [&](size_t r) {
-          std::string_view v = CellText(column, r, &scratch);
-          return std::regex_search(v.begin(), v.end(), pc.regex);
-        },
+        column, [&](std::string_view v) { return std::regex_search(v.begin(), v.end(), pc.regex); },
         [&](size_t r) {
           std::string v(CellText(column, r, &scratch));
           acc.Fail(r, v, "'" + v + "' does not match " + pc.text);
@@ -432,8 +459,8 @@ void CheckColumn(const ColumnContract& cc, const Column& column, std::vector<Che
     CheckAccumulator acc(MakeCheck("length", cc.name, lc.options, expectation), reasons);
     ForEachRejected(
         column,
-        [&](size_t r) {
-          auto n = static_cast<int64_t>(CellText(column, r, &scratch).size());
+        [&](std::string_view v) {
+          auto n = static_cast<int64_t>(v.size());
           return !(lc.min && n < *lc.min) && !(lc.max && n > *lc.max);
         },
         [&](size_t r) {
@@ -498,6 +525,49 @@ void ForEachKeptValue(const Column& column, const std::vector<uint64_t>& quarant
   }
 }
 
+// Integer columns of a range up to this wide are measured by counting each value.
+constexpr uint64_t kMaxCountedRange = uint64_t{1} << 20;
+
+// Measures the kept values of an integer column (at least one) by counting them, when their
+// range is narrow (at most kMaxCountedRange, and not much wider than their number, so that the
+// counts cost no more than the values): a pass for the range and one to count, instead of a
+// division per value. The mean and standard deviation follow from the counts as the profile
+// computes them (stats::Welford: the sum of the values' offsets from the least is exact, and is
+// divided once), so the two agree, and agree with the exact values to the last digit or so
+// where Welford's update per value drifted by a few units in the last place. The counts are kept
+// for the quantiles. False, with nothing set, when the range is too wide.
+bool MeasureByCounting(const Column& column, const std::vector<uint64_t>& quarantined,
+                       ColumnStats* s) {
+  const int64_t* ints = column.ints().data();
+  int64_t lo = std::numeric_limits<int64_t>::max();
+  int64_t hi = std::numeric_limits<int64_t>::min();
+  ForEachKeptValue(column, quarantined, [&](size_t r) {
+    lo = std::min(lo, ints[r]);
+    hi = std::max(hi, ints[r]);
+  });
+  const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  if (range > kMaxCountedRange || range > 4 * uint64_t{s->value_count} + 4096) return false;
+  std::vector<int64_t> counts(static_cast<size_t>(range) + 1, 0);
+  ForEachKeptValue(column, quarantined, [&](size_t r) {
+    ++counts[static_cast<size_t>(static_cast<uint64_t>(ints[r]) - static_cast<uint64_t>(lo))];
+  });
+  std::vector<int64_t> values;
+  std::vector<uint64_t> weights;
+  for (size_t k = 0; k < counts.size(); ++k) {
+    if (counts[k] == 0) continue;
+    values.push_back(static_cast<int64_t>(static_cast<uint64_t>(lo) + k));
+    weights.push_back(static_cast<uint64_t>(counts[k]));
+  }
+  stats::Welford moments;
+  moments.AddIntCounts(values.data(), weights.data(), values.size());
+  s->min = static_cast<double>(lo);
+  s->max = static_cast<double>(hi);
+  s->mean = moments.mean();
+  s->std = moments.sample_std();  // NaN for a single value, as below.
+  s->counts = std::move(counts);
+  return true;
+}
+
 // Measures the rows whose bit is clear in `quarantined`; `column` and `quarantined` must outlive
 // the result when its quantiles are wanted.
 ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_distinct,
@@ -507,15 +577,19 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
   const std::vector<uint64_t>& valid = column.validity().words();
   // Rows kept and holding a value, a word at a time; bits past size() are 0 in both.
   auto kept_valid = [&](size_t w) { return valid[w] & ~quarantined[w]; };
-  int64_t quarantined_rows = 0, kept_values = 0;
   // Words are mostly all kept and all valid: those need no bit count (which, without a
   // popcnt instruction to compile to, is a library call).
   auto count_bits = [](uint64_t bits) {
     return bits == 0 ? 0 : bits == ~uint64_t{0} ? 64 : __builtin_popcountll(bits);
   };
-  for (size_t w = 0; w < valid.size(); ++w) {
-    quarantined_rows += count_bits(quarantined[w]);
-    kept_values += count_bits(kept_valid(w));
+  int64_t quarantined_rows = 0;
+  for (uint64_t bits : quarantined) quarantined_rows += count_bits(bits);
+  // With no row quarantined, the kept values are the valid ones (Bitmap counts them with popcnt
+  // where the machine has it).
+  int64_t kept_values = static_cast<int64_t>(column.validity().CountSet());
+  if (quarantined_rows > 0) {
+    kept_values = 0;
+    for (size_t w = 0; w < valid.size(); ++w) kept_values += count_bits(kept_valid(w));
   }
   s.rows = static_cast<int64_t>(size) - quarantined_rows;
   s.nulls = s.rows - kept_values;
@@ -525,35 +599,50 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
     s.value_count = static_cast<size_t>(kept_values);
     s.column = &column;
     s.quarantined = &quarantined;
-    double mean = 0, m2 = 0;
-    int64_t n = 0;
-    double lo = INFINITY, hi = -INFINITY;
-    // Read from the column: no copy of the values (Quantile makes one only if it must).
-    WithNumberAt(column, [&](auto number_at) {
-      for_each_kept_value([&](size_t r) {
-        const double v = number_at(r);
-        ++n;
-        double delta = v - mean;  // Welford's update.
-        mean += delta / n;
-        m2 += delta * (v - mean);
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      });
-    });
-    if (n > 0) {
-      s.mean = mean;
-      s.min = lo;
-      s.max = hi;
-    }
-    if (n > 1) s.std = std::sqrt(m2 / (n - 1));
     s.integral = column.type() != DataType::kFloat64;
+    const bool counted = IsIntegerColumn(column.type()) && kept_values > 0 &&
+                         MeasureByCounting(column, quarantined, &s);
+    if (!counted) {
+      double mean = 0, m2 = 0;
+      int64_t n = 0;
+      double lo = INFINITY, hi = -INFINITY;
+      // Read from the column: no copy of the values (Quantile makes one only if it must).
+      WithNumberAt(column, [&](auto number_at) {
+        for_each_kept_value([&](size_t r) {
+          const double v = number_at(r);
+          ++n;
+          double delta = v - mean;  // Welford's update.
+          mean += delta / n;
+          m2 += delta * (v - mean);
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        });
+      });
+      if (n > 0) {
+        s.mean = mean;
+        s.min = lo;
+        s.max = hi;
+      }
+      if (n > 1) s.std = std::sqrt(m2 / (n - 1));
+    }
   }
   if (need_distinct) {
     if (column.type() == DataType::kCategory) {
-      std::vector<uint8_t> used(column.dictionary().size(), 0);
+      // A word of rows at a time, up to the first where every dictionary entry has been met
+      // (which, for a dictionary of the column's own values, comes early).
+      const size_t entries = column.dictionary().size();
+      std::vector<uint8_t> used(entries, 0);
       const int32_t* codes = column.codes().data();
-      for_each_kept_value([&](size_t r) { used[static_cast<size_t>(codes[r])] = 1; });
-      s.distinct = std::count(used.begin(), used.end(), uint8_t{1});
+      size_t met = 0;
+      for (size_t w = 0; w < valid.size() && met < entries; ++w) {
+        for (uint64_t bits = kept_valid(w); bits != 0; bits &= bits - 1) {
+          const auto code =
+              static_cast<size_t>(codes[w * 64 + static_cast<size_t>(__builtin_ctzll(bits))]);
+          met += used[code] == 0;
+          used[code] = 1;
+        }
+      }
+      s.distinct = static_cast<int64_t>(met);
     } else {
       std::unordered_set<std::string> seen;
       std::string scratch;
@@ -573,8 +662,8 @@ double Quantile(ColumnStats* s, double q) {
   if (count == 0) return NAN;
   double pos = q * static_cast<double>(count - 1);
   auto lo = static_cast<size_t>(std::floor(pos));
-  constexpr double kMaxCountedRange = 1 << 20;
-  if (s->integral && s->max - s->min <= kMaxCountedRange) {
+  if (s->integral &&
+      (!s->counts.empty() || s->max - s->min <= static_cast<double>(kMaxCountedRange))) {
     if (s->counts.empty()) {
       s->counts.assign(static_cast<size_t>(s->max - s->min) + 1, 0);
       WithNumberAt(*s->column, [&](auto number_at) {

@@ -428,16 +428,20 @@ table:
   EXPECT_EQ(
       observed["quantile x"],
       (std::vector<double>{quantile(kept_x, 0.1), quantile(kept_x, 0.5), quantile(kept_x, 0.75)}));
-  double mean = 0, m2 = 0;
-  int64_t count = 0;
+  // An integer column's values are counted, so its mean is the exact one (the exact integer sum,
+  // divided once) and its standard deviation agrees with the exact one but for rounding.
+  int64_t count = 0, sum = 0, sum_squares = 0;
   for (double v : kept_n) {
     ++count;
-    double delta = v - mean;
-    mean += delta / count;
-    m2 += delta * (v - mean);
+    sum += static_cast<int64_t>(v);
+    sum_squares += static_cast<int64_t>(v * v);
   }
-  EXPECT_EQ(observed["mean n"], std::vector<double>{mean});
-  EXPECT_EQ(observed["std n"], std::vector<double>{std::sqrt(m2 / (count - 1))});
+  EXPECT_EQ(observed["mean n"],
+            std::vector<double>{static_cast<double>(sum) / static_cast<double>(count)});
+  const double variance = static_cast<double>(count * sum_squares - sum * sum) /
+                          static_cast<double>(count * (count - 1));
+  ASSERT_EQ(observed["std n"].size(), 1u);
+  EXPECT_DOUBLE_EQ(observed["std n"][0], std::sqrt(variance));
   EXPECT_EQ(observed["column_min n"],
             std::vector<double>{*std::min_element(kept_n.begin(), kept_n.end())});
   EXPECT_EQ(observed["column_max n"],

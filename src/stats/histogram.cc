@@ -137,8 +137,15 @@ void Histogram::AddIntBlock(std::span<const int64_t> values) {
     AddBlock(doubles);
     return;
   }
-  auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  CoverInts(*lo, *hi);
+  // std::min and std::max compile to conditional moves; minmax_element's branches are
+  // mispredicted on values in no order.
+  int64_t lo = values[0];
+  int64_t hi = values[0];
+  for (int64_t v : values) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  CoverInts(lo, hi);
   int shift = std::min(exponent_, 63);
   uint64_t* counts = counts_.data();
   for (int64_t v : values) ++counts[(v >> shift) - first_];

@@ -485,12 +485,14 @@ void ColumnProfile::AddCategoryRows(const Column& column, size_t begin, size_t e
   TextStats& t = *text_;
   const table::Bitmap& validity = column.validity();
   const int32_t* codes = column.codes().data();
-  // The extra last slot counts the nulls, whose codes mean nothing.
+  // The extra last slot counts the nulls, whose codes mean nothing (but are within
+  // [0, max(1, dictionary size)), as Column keeps them: 0 for an empty dictionary, whose null
+  // slot that is).
   const size_t slots = dictionary.size() + 1;
   const size_t null_slot = dictionary.size();
   // Rows go to kLanes copies of the counters in turn, so that a run of one code does not
-  // wait on the previous increment of the same counter; a word of 64 rows without a null
-  // reads no bit.
+  // wait on the previous increment of the same counter; a word of 64 rows is counted whole
+  // and, if it holds nulls, its null rows' counts are moved to the null slot after.
   constexpr size_t kLanes = 4;
   const size_t lanes = slots <= 4096 ? kLanes : 1;
   std::vector<uint64_t> per_lane(lanes * slots);
@@ -503,24 +505,17 @@ void ColumnProfile::AddCategoryRows(const Column& column, size_t begin, size_t e
   if (lanes == kLanes) {
     uint64_t* lane0 = per_lane.data();
     for (; i + 64 <= end; i += 64) {
-      const uint64_t word = words[i >> 6];
-      if (word == ~uint64_t{0}) {
-        for (size_t k = i; k < i + 64; k += kLanes) {
-          ++lane0[static_cast<size_t>(codes[k])];
-          ++lane0[slots + static_cast<size_t>(codes[k + 1])];
-          ++lane0[2 * slots + static_cast<size_t>(codes[k + 2])];
-          ++lane0[3 * slots + static_cast<size_t>(codes[k + 3])];
-        }
-        continue;
-      }
-      auto slot = [&](size_t k) {
-        return (word >> (k & 63)) & 1 ? static_cast<size_t>(codes[k]) : null_slot;
-      };
       for (size_t k = i; k < i + 64; k += kLanes) {
-        ++lane0[slot(k)];
-        ++lane0[slots + slot(k + 1)];
-        ++lane0[2 * slots + slot(k + 2)];
-        ++lane0[3 * slots + slot(k + 3)];
+        ++lane0[static_cast<size_t>(codes[k])];
+        ++lane0[slots + static_cast<size_t>(codes[k + 1])];
+        ++lane0[2 * slots + static_cast<size_t>(codes[k + 2])];
+        ++lane0[3 * slots + static_cast<size_t>(codes[k + 3])];
+      }
+      // The lanes are only ever summed, so lane 0 takes the corrections (wrapping below zero
+      // for a while is fine in unsigned arithmetic).
+      for (uint64_t nulls = ~words[i >> 6]; nulls != 0; nulls &= nulls - 1) {
+        --lane0[static_cast<size_t>(codes[i + static_cast<size_t>(std::countr_zero(nulls))])];
+        ++lane0[null_slot];
       }
     }
   }

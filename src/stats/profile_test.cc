@@ -302,7 +302,13 @@ TEST(ProfileTest, CategoryAndStringColumnsAgree) {
   Column s("v", DataType::kString);
   Column c("v", DataType::kCategory);
   std::mt19937_64 rng(3);
+  // With nulls in most words of 64 rows, and in some runs of whole words.
   for (int i = 0; i < 5000; ++i) {
+    if (rng() % 7 == 0 || (i >= 1280 && i < 1472)) {
+      s.AppendNull();
+      c.AppendNull();
+      continue;
+    }
     std::string v = "value" + std::to_string(rng() % 40);
     s.AppendString(v);
     c.AppendString(v);
@@ -313,6 +319,16 @@ TEST(ProfileTest, CategoryAndStringColumnsAgree) {
   EXPECT_EQ(ps.text()->top_k, pc.text()->top_k);
   EXPECT_EQ(ps.text()->total_length, pc.text()->total_length);
   EXPECT_EQ(ps.distinct_approx(), 40u);
+  EXPECT_EQ(pc.nulls(), ps.nulls());
+  EXPECT_EQ(pc.nulls(), c.null_count());
+
+  // Nothing but nulls: the dictionary is empty.
+  Column none("v", DataType::kCategory);
+  for (int i = 0; i < 300; ++i) none.AppendNull();
+  ColumnProfile pn = ProfileColumn(none);
+  EXPECT_EQ(pn.count(), 300u);
+  EXPECT_EQ(pn.nulls(), 300u);
+  EXPECT_TRUE(pn.text()->top_k.Items().empty());
 }
 
 TEST(ProfileTest, GroupsShortAndLongStringsExactly) {

@@ -200,7 +200,7 @@ void QuantileSketch::FlushGroup() {
   }
   group_count_ = 0;
   group_next_ = 1;
-  InsertParts(num_parts);
+  InsertParts(num_parts, /*sorted=*/true);  // One item per part.
 }
 
 void QuantileSketch::Update(std::span<const double> values) {
@@ -261,7 +261,10 @@ void QuantileSketch::Update(std::span<const double> values) {
 
 void QuantileSketch::UpdateWeighted(std::span<const double> values,
                                     std::span<const uint64_t> weights) {
-  // parts_[h], h < num_parts: the values with bit h in the weight.
+  // parts_[h], h < num_parts: the values with bit h in the weight. Part 0 goes to level 0, which
+  // is unsorted and keeps its order (part of the state): it takes the values in their order. The
+  // parts above are sorted; when the values are distinct, one sort of them all orders every part
+  // at once, for less than sorting each part.
   size_t num_parts = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     double x = values[i];
@@ -269,6 +272,7 @@ void QuantileSketch::UpdateWeighted(std::span<const double> values,
     if (!std::isfinite(x) || w == 0) continue;
     if (w >> (kMaxLevels - 2) != 0) {
       ClearParts(num_parts);
+      sorted_.clear();
       ThrowInvalidArgument("quantile sketch: weight " + std::to_string(w) + " is too large");
     }
     n_ += w;
@@ -279,9 +283,34 @@ void QuantileSketch::UpdateWeighted(std::span<const double> values,
       num_parts = width;
       if (parts_.size() < num_parts) parts_.resize(num_parts);
     }
-    for (; w != 0; w &= w - 1) parts_[static_cast<size_t>(std::countr_zero(w))].push_back(x);
+    if (w & 1) parts_[0].push_back(x);
+    if (w > 1) sorted_.emplace_back(x, w);
   }
-  InsertParts(num_parts);
+  std::sort(sorted_.begin(), sorted_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Equal values (0.0 and -0.0 are equal but print differently) leave the order of a part to
+  // its own sort, over the values in their given order as before.
+  const bool distinct =
+      std::adjacent_find(sorted_.begin(), sorted_.end(), [](const auto& a, const auto& b) {
+        return a.first == b.first;
+      }) == sorted_.end();
+  if (distinct) {
+    for (const auto& [x, weight] : sorted_) {
+      for (uint64_t w = weight & ~uint64_t{1}; w != 0; w &= w - 1) {
+        parts_[static_cast<size_t>(std::countr_zero(w))].push_back(x);
+      }
+    }
+  } else {
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double x = values[i];
+      if (!std::isfinite(x) || weights[i] <= 1) continue;
+      for (uint64_t w = weights[i] & ~uint64_t{1}; w != 0; w &= w - 1) {
+        parts_[static_cast<size_t>(std::countr_zero(w))].push_back(x);
+      }
+    }
+  }
+  sorted_.clear();
+  InsertParts(num_parts, /*sorted=*/distinct);
   MaybeRaiseSampleLevel();
 }
 
@@ -289,7 +318,7 @@ void QuantileSketch::ClearParts(size_t num_parts) {
   for (size_t h = 0; h < num_parts; ++h) parts_[h].clear();
 }
 
-void QuantileSketch::InsertParts(size_t num_parts) {
+void QuantileSketch::InsertParts(size_t num_parts, bool sorted) {
   // One level above the highest part, so that compaction always has a level to fill.
   while (levels_.size() < num_parts + 1) AddLevel();
   for (size_t h = 0; h < num_parts; ++h) {
@@ -299,7 +328,7 @@ void QuantileSketch::InsertParts(size_t num_parts) {
     if (h == 0) {
       level.insert(level.end(), part.begin(), part.end());
     } else {
-      std::sort(part.begin(), part.end());
+      if (!sorted) std::sort(part.begin(), part.end());
       // As std::merge(level, part): of equal items, the level's first.
       MergeSortedInto</*kIntoFirst=*/true>(level, part.size(),
                                            [&part](size_t i) { return part[i]; });

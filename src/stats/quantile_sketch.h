@@ -121,8 +121,9 @@ class QuantileSketch {
 
   void AddLevel();
   // Adds parts_[h] to level h (weight 2^h each) for h < num_parts, empties them and
-  // compresses as needed; n_ is the caller's business.
-  void InsertParts(size_t num_parts);
+  // compresses as needed; n_ is the caller's business. `sorted`: the parts above 0 are sorted
+  // already.
+  void InsertParts(size_t num_parts, bool sorted);
   void ClearParts(size_t num_parts);
   void UpdateSampled(double x);
   // UpdateSampled on each of values[0, n), all finite, in order (n_, min_ and max_ are the
@@ -159,6 +160,8 @@ class QuantileSketch {
   // Reused by UpdateWeighted and FlushGroup: parts_[h] holds the items going to level h.
   // Empty between calls; not part of the state.
   std::vector<std::vector<double>> parts_;
+  // Reused by UpdateWeighted: its values of weight above 1, sorted. Empty between calls.
+  std::vector<std::pair<double, uint64_t>> sorted_;
   // The sampler: values enter level sample_level_ and up. The current group has seen
   // group_count_ < 2^sample_level_ values; group_item_ is a uniform sample of them, and
   // the group_next_-th value of the group will replace it.
