@@ -47,6 +47,11 @@
 // ReadCsv maps a file larger than CsvOptions::chunk_bytes without reading it in, and
 // releases each piece's pages once counted and each chunk's once parsed (ReleaseText), so
 // that only the stretches being worked on are in memory; a second pass reads them again.
+// The pieces in the first chunk_bytes are kept from counting to parsing instead: the
+// parse starts with them, and dropping pages only to read them in again costs kernel time
+// (8 ms of CPU per pass over the 83 MB bench file). Keeping them adds at most chunk_bytes
+// of text to the peak memory (on the bench file, ingest: 4 ms less CPU, peak RSS 94 ->
+// 105 MB).
 
 namespace mloop::table {
 
@@ -209,9 +214,12 @@ struct Chunk {
 class PieceCounts {
  public:
   // [begin, end) in `n` pieces; `begin` starts a line. With `release`, each piece's pages
-  // are released once counted (see ReleaseText).
-  PieceCounts(const char* begin, const char* end, size_t n, char quote, const MappedFile* release)
-      : state_(std::make_shared<State>(n, quote, release)) {
+  // are released once counted (see ReleaseText), but for the pieces that lie in the first
+  // `keep` bytes, which the parse reads first.
+  PieceCounts(const char* begin, const char* end, size_t n, char quote, const MappedFile* release,
+              size_t keep)
+      : state_(std::make_shared<State>(n, quote, release,
+                                       begin + std::min(keep, static_cast<size_t>(end - begin)))) {
     std::vector<const char*>& bounds = state_->bounds;
     const size_t size = static_cast<size_t>(end - begin);
     bounds.push_back(begin);
@@ -250,19 +258,21 @@ class PieceCounts {
  private:
   // Shared with the tasks, which may outlive this object.
   struct State {
-    State(size_t n, char q, const MappedFile* r) : quote(q), release(r), counts(n) {}
+    State(size_t n, char q, const MappedFile* r, const char* k)
+        : quote(q), release(r), kept_end(k), counts(n) {}
     char ByteBefore(const char* p) const { return p == bounds[0] ? '\n' : p[-1]; }
     // Counts pieces until none is left to take.
     void Drain() {
       for (size_t i; (i = next.fetch_add(1)) < counts.size();) {
         counts[i] = internal::CountBytes(bounds[i], bounds[i + 1], ByteBefore(bounds[i]), quote);
-        ReleaseText(release, bounds[i], bounds[i + 1]);
+        if (bounds[i + 1] > kept_end) ReleaseText(release, bounds[i], bounds[i + 1]);
         done.fetch_add(1);
         done.notify_all();
       }
     }
     const char quote;
     const MappedFile* const release;
+    const char* const kept_end;  // Pieces ending at or before this are not released.
     std::vector<const char*> bounds;
     std::vector<internal::ByteCounts> counts;
     std::atomic<size_t> next{0};  // The next piece to take.
@@ -1054,8 +1064,9 @@ Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vect
 }
 
 // Reads `data`. With `file` (whose mapping `data` is, not populated), each stretch of the
-// text is released once counted and again once parsed, so that memory holds only the
-// stretches being worked on: chunks are then at most chunk_bytes / threads long.
+// text is released once counted (but for the first chunk_bytes) and again once parsed, so
+// that memory holds only the stretches being worked on: chunks are then at most
+// chunk_bytes / threads long.
 CsvReadResult ReadCsvText(std::string_view data, std::string_view source, const CsvOptions& options,
                           const MappedFile* file) {
   const std::string src(source);
@@ -1082,7 +1093,7 @@ CsvReadResult ReadCsvText(std::string_view data, std::string_view source, const 
     n = std::max(n, (text_bytes + most - 1) / most);
   }
   // The sniffer settles the quote as the caller's or '"'.
-  PieceCounts pieces(counted, end, n, options.quote.value_or('"'), file);
+  PieceCounts pieces(counted, end, n, options.quote.value_or('"'), file, options.chunk_bytes);
   CsvDialect dialect = SniffCsv(data, source, options);
 
   // Find where the data rows start: after skipped lines, blank and comment lines and

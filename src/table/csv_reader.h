@@ -67,10 +67,11 @@ struct CsvOptions {
   size_t threads = 0;
   // ReadCsv reads a file larger than this without holding its text whole: the file is mapped
   // without reading it in, and each stretch of it (at most chunk_bytes / threads long) is
-  // dropped from memory once its bytes are counted and again once it is parsed, so that
-  // memory holds about this much text besides the parsed columns. The table is the same as
-  // a whole-file read's: the rows go straight into the final column buffers. 0: always
-  // hold the whole file. ReadCsvBuffer ignores it.
+  // dropped from memory once its bytes are counted (but for the first chunk_bytes, which
+  // are parsed first) and again once it is parsed, so that memory holds about this much
+  // text besides the parsed columns. The table is the same as a whole-file read's: the rows
+  // go straight into the final column buffers. 0: always hold the whole file.
+  // ReadCsvBuffer ignores it.
   size_t chunk_bytes = size_t{32} << 20;
   // With `names` given: the file has exactly that many columns, and records with another count
   // are malformed, whatever most records of the sample have (for a caller reading a file in
