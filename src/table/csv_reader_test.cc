@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/testing.h"
+#include "table/internal/csv_tokenizer.h"
 
 namespace mloop::table {
 namespace {
@@ -148,6 +149,27 @@ TEST(CsvReaderTest, InvalidUtf8IsMalformedAndNamesTheField) {
   EXPECT_EQ(r.table.column(1).StringAt(1), "caf\xc3\xa9");
 }
 
+// The split skips the UTF-8 check of records whose bytes all lay in 64-byte windows without
+// a byte over 0x7F: a bad byte must be caught wherever it falls in a window, in the
+// window a record starts in (shared with the record before) as in a later one.
+TEST(CsvReaderTest, InvalidUtf8IsFoundAtEveryPlaceInTheScanWindows) {
+  for (size_t pad = 0; pad < 130; ++pad) {
+    std::string text = "a,b\n";
+    for (int i = 0; i < 20; ++i) text += std::to_string(i) + ",plain text\n";
+    text += "20," + std::string(pad, 'x') + "\xff" + "\n";
+    text += "21,caf\xc3\xa9 " + std::string(pad, 'y') + "\n";
+    for (int i = 22; i < 40; ++i) text += std::to_string(i) + ",plain text\n";
+    CsvOptions o;
+    o.threads = 1;
+    auto r = Read(text, o);
+    ASSERT_EQ(r.malformed.size(), 1u) << "pad " << pad;
+    EXPECT_EQ(r.malformed[0].line, 22) << "pad " << pad;
+    EXPECT_EQ(r.malformed[0].reason, "invalid UTF-8 in field 2 ('b')");
+    ASSERT_EQ(r.table.num_rows(), 39u) << "pad " << pad;
+    EXPECT_EQ(r.table.column(1).StringAt(20), "caf\xc3\xa9 " + std::string(pad, 'y'));
+  }
+}
+
 TEST(CsvReaderTest, OverlongAndSurrogateUtf8AreInvalid) {
   auto overlong = Read("a,b\n1,\xc0\xaf\n2,x\n");
   EXPECT_EQ(overlong.malformed.size(), 1u);
@@ -227,6 +249,63 @@ TEST(CsvReaderTest, TimestampsAndCategories) {
   EXPECT_EQ(Cell(r.table, 0, 3), "2024-01-03T23:00:00Z");
   EXPECT_EQ(r.table.column(1).type(), DataType::kCategory);
   EXPECT_EQ(r.table.column(1).dictionary(), (std::vector<std::string>{"x", "y"}));
+}
+
+// A category field the dictionary knows is taken without a null-marker check, unless the
+// dictionary holds a marker read quoted, as a value: an unquoted marker stays null then.
+TEST(CsvReaderTest, CategoryMarkersStayNullAfterAQuotedMarkerWasReadAsAValue) {
+  for (const bool quoted_first : {false, true}) {
+    std::string text = "n,c\n";
+    for (int i = 0; i < 300; ++i) {
+      const char* c = i % 3 == 0 ? "x" : "y";
+      if (i == 10) c = quoted_first ? "\"?\"" : "?";
+      if (i == 200) c = "?";
+      if (i == 290) c = "\"?\"";
+      text += std::to_string(i) + "," + c + "\n";
+    }
+    CsvOptions o;
+    o.threads = 1;
+    auto r = Read(text, o);
+    ASSERT_EQ(r.table.num_rows(), 300u);
+    const Column& c = r.table.column(1);
+    ASSERT_EQ(c.type(), DataType::kCategory);
+    EXPECT_EQ(c.IsNull(10), !quoted_first) << quoted_first;
+    EXPECT_TRUE(c.IsNull(200)) << quoted_first;
+    EXPECT_FALSE(c.IsNull(290)) << quoted_first;
+    EXPECT_EQ(Cell(r.table, 1, 290), "?");
+    EXPECT_EQ(Cell(r.table, 1, 3), "x");
+    EXPECT_EQ(Cell(r.table, 1, 4), "y");
+  }
+}
+
+// CountBytes takes whole vector blocks (of 16, 32 or 64 bytes, as the CPU allows) and
+// the rest byte by byte; the counts must not depend on where the blocks fall.
+TEST(CsvReaderTest, CountBytesAgreesWithAByteByByteCount) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "ab,\n\n\"\r";
+  std::string text(5000, ' ');
+  for (char& ch : text) ch = alphabet[rng() % alphabet.size()];
+  for (size_t begin : {size_t{1}, size_t{2}, size_t{63}, size_t{64}, size_t{65}, size_t{100}}) {
+    for (size_t end : {begin, begin + 1, begin + 63, begin + 64, begin + 200, text.size()}) {
+      for (const char quote : {'"', '\0'}) {
+        internal::ByteCounts want;
+        char before = text[begin - 1];
+        for (size_t i = begin; i < end; ++i) {
+          if (text[i] == '\n') {
+            ++want.newlines;
+            if (before != '\n') ++want.line_ends;
+          }
+          if (quote != '\0' && text[i] == quote) ++want.quotes;
+          before = text[i];
+        }
+        const internal::ByteCounts got =
+            internal::CountBytes(text.data() + begin, text.data() + end, text[begin - 1], quote);
+        EXPECT_EQ(got.newlines, want.newlines) << begin << " " << end;
+        EXPECT_EQ(got.line_ends, want.line_ends) << begin << " " << end;
+        EXPECT_EQ(got.quotes, want.quotes) << begin << " " << end;
+      }
+    }
+  }
 }
 
 TEST(CsvReaderTest, ParallelParseEqualsSequential) {

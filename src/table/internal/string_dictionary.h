@@ -184,6 +184,17 @@ class StringDictionary {
   }
   int32_t FindOrAdd(std::string_view s) { return FindOrAdd(s, s.data() + s.size()); }
 
+  // The code of `s`, or -1 when it has none; `readable_end` as for FindOrAdd.
+  [[gnu::always_inline]] int32_t Find(std::string_view s, const char* readable_end) const {
+    if (s.size() <= StringHead::kBytes) {
+      const StringHead head = StringHead::OfShort(s.data(), s.size(), readable_end);
+      const size_t i = Home(Hash(head, s));
+      if (slots_[i].head == head && slots_[i].len == s.size()) return slots_[i].code;
+      return FindFrom(i, s, readable_end);
+    }
+    return FindLong(s);
+  }
+
   size_t size() const { return starts_.size() - 1; }
   std::string_view value(size_t code) const {
     return std::string_view(chars_).substr(starts_[code], starts_[code + 1] - starts_[code]);
@@ -212,6 +223,30 @@ class StringDictionary {
       const Slot& slot = slots_[i];
       if (slot.head == head && slot.len == s.size()) return slot.code;
       if (slot.code < 0) return Insert(i, head, s);
+    }
+  }
+
+  // Find of a string of up to 32 bytes from slot i on, which does not hold it.
+  [[gnu::noinline]] int32_t FindFrom(size_t i, std::string_view s, const char* readable_end) const {
+    const StringHead head = StringHead::Of(s.data(), s.size(), readable_end);
+    for (;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.head == head && slot.len == s.size()) return slot.code;
+      if (slot.code < 0) return -1;
+    }
+  }
+
+  // Find of a string over 32 bytes.
+  [[gnu::noinline]] int32_t FindLong(std::string_view s) const {
+    const StringHead head = StringHead::Of(s.data(), s.size(), s.data() + s.size());
+    for (size_t i = Home(Hash(head, s));; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.code < 0) return -1;
+      if (slot.head == head && slot.len == s.size() &&
+          BytesEqual(chars_.data() + starts_[static_cast<size_t>(slot.code)] + StringHead::kBytes,
+                     s.data() + StringHead::kBytes, s.size() - StringHead::kBytes)) {
+        return slot.code;
+      }
     }
   }
 
