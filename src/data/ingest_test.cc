@@ -143,6 +143,46 @@ TEST_F(IngestTest, ARejectedBatchKeepsItsReportAndQuarantineButMakesNoVersion) {
               [&] { catalog.Resolve(ParseDatasetRef("people")); });
 }
 
+TEST_F(IngestTest, ACleanBatchGivesTheSameVersionWhenItsStatusIsFinalLate) {
+  // A clean batch's version is encoded while it is validated; it is stored before the profile
+  // is done, unless an error-severity `distribution` expectation could still reject it. Both
+  // ways store the same bytes and profile.
+  std::string rows = "id,age,city,note\n";
+  for (int i = 0; i < 40; ++i) {
+    rows += std::to_string(i) + "," + std::to_string(20 + i % 30) + "," +
+            (i % 3 == 0   ? "Oslo"
+             : i % 3 == 1 ? "Lima"
+                          : "Pune") +
+            ",n" + std::to_string(i) + "\n";
+  }
+  auto a = Write("a.csv", rows);
+  IngestResult plain = Run({a.string()}, "plain");
+  Write("late.yaml", std::string(kContract) +
+                         "table:\n  distribution:\n    reference: late@latest\n"
+                         "    columns: [age]\n    psi_max: 0.2\n");
+  contract_ = dir_.path() / "late.yaml";
+  IngestResult late = Run({a.string()}, "late");
+  ASSERT_TRUE(plain.version.has_value());
+  ASSERT_TRUE(late.version.has_value());
+  EXPECT_EQ(plain.ingestion.rows_quarantined, 0);
+  EXPECT_EQ(late.version->rows, 40);
+  EXPECT_EQ(late.version->data_artifact, plain.version->data_artifact);
+  EXPECT_EQ(late.version->profile_artifact, plain.version->profile_artifact);
+  // The second batch of `late` is compared with the first, and accepted.
+  IngestResult again = Run({Write("b.csv", rows + "40,33,Oslo,x\n").string()}, "late");
+  ASSERT_TRUE(again.version.has_value());
+  EXPECT_EQ(again.version->rows, 41);
+}
+
+TEST_F(IngestTest, ACleanBatchRejectedByATableExpectationMakesNoVersion) {
+  Write("strict.yaml", std::string(kContract) + "table:\n  row_count: {min: 100}\n");
+  contract_ = dir_.path() / "strict.yaml";
+  IngestResult r = Run({Write("a.csv", "id,age,city,note\n1,30,Oslo,a\n").string()});
+  EXPECT_FALSE(r.version.has_value());
+  EXPECT_EQ(r.ingestion.status, "rejected");
+  EXPECT_EQ(r.ingestion.rows_quarantined, 0);
+}
+
 TEST_F(IngestTest, HistoryChecksFlagAnOutlyingRowCount) {
   for (int i = 0; i < 4; ++i) {
     Write("h.csv", "id,age,city,note\n1,30,Oslo," + std::to_string(i) + "\n2,31,Oslo,x\n");

@@ -128,7 +128,16 @@ class ColumnProfile {
 
   // Throws what Merge throws, without changing anything.
   void CheckMergeable(const ColumnProfile& other) const;
-  void AddNumericRows(const table::Column& column, size_t begin, size_t end);
+  // Which statistics AddNumericRows updates: the quantile sketch costs the most, and for a
+  // column of many distinct values it is a task of its own (TableProfile::AddRows). Each
+  // statistic sees the values in the same order whatever the split, so the result is the same.
+  enum class NumericParts {
+    kAll,
+    kSketch,        // The quantile sketch only.
+    kAllButSketch,  // Everything else, the counts included.
+  };
+  void AddNumericRows(const table::Column& column, size_t begin, size_t end,
+                      NumericParts parts = NumericParts::kAll);
   void AddBoolRows(const table::Column& column, size_t begin, size_t end);
   void AddTextRows(const table::Column& column, size_t begin, size_t end);
   void AddCategoryRows(const table::Column& column, size_t begin, size_t end);

@@ -201,6 +201,25 @@ TEST(ProfileTest, HalvesMergedEqualTheWhole) {
   EXPECT_FALSE(whole.FindColumn("word")->text()->top_k.exact());
 }
 
+TEST(ProfileTest, TableTasksGiveEachColumnItsOwnProfile) {
+  // ProfileTable splits a column of many distinct values (id, big, weight, ts here) into a
+  // task for its quantile sketch and one for the rest; the profile must be the very one the
+  // column alone gives, in one piece and in chunks.
+  Table t = MixedTable(30001, 3);
+  TableProfile whole = ProfileTable(t);
+  std::vector<size_t> cuts = {0, 1, 1500, 1501, 20000, 30001};
+  TableProfile streamed;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) streamed.AddRows(t, cuts[i], cuts[i + 1]);
+  for (size_t i = 0; i < t.num_columns(); ++i) {
+    SCOPED_TRACE(t.column(i).name());
+    ColumnProfile alone = ProfileColumn(t.column(i));
+    EXPECT_EQ(whole.columns()[i].ToJson().dump(), alone.ToJson().dump());
+    ColumnProfile chunked(t.column(i).name(), t.column(i).type());
+    for (size_t c = 0; c + 1 < cuts.size(); ++c) chunked.AddRows(t.column(i), cuts[c], cuts[c + 1]);
+    EXPECT_EQ(streamed.columns()[i].ToJson().dump(), chunked.ToJson().dump());
+  }
+}
+
 TEST(ProfileTest, ManyUnevenChunksMergedEqualTheWhole) {
   Table t = MixedTable(20000, 2);
   TableProfile whole = ProfileTable(t);

@@ -171,13 +171,30 @@ void QuantileSketch::NextReplacement(uint64_t count) {
   // count+1 .. t with probability count / t, so the next replacement is at
   // floor(count / u) + 1 for u uniform in (0, 1].
   double u = static_cast<double>((NextRandom() >> 11) + 1) * 0x1p-53;
-  double next = std::floor(static_cast<double>(count) / u) + 1;
+  const double q = static_cast<double>(count) / u;
+  // Below 2^52, floor(q) + 1 is exact as a double and is q's truncation plus one: the usual
+  // case, without the floor (this function is on the sampler's critical path).
+  if (q < 0x1p52) {
+    group_next_ = static_cast<uint64_t>(q) + 1;
+    return;
+  }
+  double next = std::floor(q) + 1;
   group_next_ = next >= 0x1p63 ? std::numeric_limits<uint64_t>::max() : static_cast<uint64_t>(next);
 }
 
 void QuantileSketch::CloseGroup() {
   std::vector<double>& level = levels_[sample_level_];
-  level.insert(std::upper_bound(level.begin(), level.end(), group_item_), group_item_);
+  // The place after the items <= the sample, as upper_bound finds it: in a level this short
+  // (about 12 items at k = 200) counting them costs less than the mispredicted branches of a
+  // binary search.
+  size_t at = 0;
+  if (level.size() <= 64) {
+    for (double y : level) at += y <= group_item_;
+  } else {
+    at = static_cast<size_t>(std::upper_bound(level.begin(), level.end(), group_item_) -
+                             level.begin());
+  }
+  level.insert(level.begin() + static_cast<std::ptrdiff_t>(at), group_item_);
   ++size_;
   group_count_ = 0;
   group_next_ = 1;

@@ -239,6 +239,36 @@ TEST(QuantileSketchTest, BlockUpdatesEqualUpdatesOneByOne) {
   }
 }
 
+TEST(QuantileSketchTest, SamplerStateIsPinned) {
+  // Stored profiles hold the sketch's state, so a faster sampler or compactor must leave the
+  // very same state: these digests were taken before the sampler's search of its level and
+  // its draw of the next replacement were made cheaper. k = 2000 makes the sampled level
+  // longer than 64 items, which is searched another way.
+  const std::pair<uint32_t, const char*> cases[] = {
+      {200, "b5e27c7781bc4bd6c811a851ab2519315f09694b98687bcdbb4dde3e3a3e48ec"},
+      {2000, "2227482ec2f42e0f45247891685cd436d21b005f0ca0ee4ee1c873c7a7a12c53"}};
+  for (const auto& [k, digest] : cases) {
+    QuantileSketch s(k);
+    uint64_t x = 42;
+    std::vector<double> block;
+    for (int i = 0; i < 1'000'000; ++i) {
+      x += 0x9e3779b97f4a7c15;  // splitmix64
+      uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+      z ^= z >> 31;
+      block.push_back(static_cast<double>(z % 100000) / 8);
+      if (block.size() == 1000) {
+        s.Update(block);
+        block.clear();
+      }
+    }
+    for (int i = 0; i < 999; ++i) s.Update(static_cast<double>(i % 37));
+    EXPECT_GT(s.ToJson()["sample_level"].get<int>(), 0) << k;
+    EXPECT_EQ(Sha256Hex(s.ToJson().dump()), digest) << k;
+  }
+}
+
 TEST(QuantileSketchTest, WeightedUpdatesAreExactRepresentations) {
   QuantileSketch s;
   std::vector<double> values = {2, 1, 3};
