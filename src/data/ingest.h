@@ -45,6 +45,12 @@ struct IngestRequest {
   // earlier accepted ingestions (mean ± sigmas · sd); they warn, never reject.
   double history_sigmas = 3.0;
   int64_t history_min_points = 3;  // Fewer earlier ingestions: not evaluated.
+  // Sources hash on a thread of their own while they are read. A batch of at most this many
+  // bytes waits for its digests after the read, and a byte-identical earlier batch is found
+  // before any check runs; a larger one is validated and profiled while its hash finishes,
+  // and is matched with an earlier batch after that (the hash of a large file outlasts the
+  // parse it shares the cores with).
+  uint64_t dedupe_before_checks_bytes = uint64_t{16} << 20;
 };
 
 struct IngestResult {

@@ -33,11 +33,14 @@ class IngestTest : public ::testing::Test {
     test::WriteBytes(path, text);
     return path;
   }
-  IngestResult Run(std::vector<std::string> sources, const std::string& dataset = "people") {
+  IngestResult Run(
+      std::vector<std::string> sources, const std::string& dataset = "people",
+      uint64_t dedupe_before_checks_bytes = IngestRequest{}.dedupe_before_checks_bytes) {
     IngestRequest r;
     r.sources = std::move(sources);
     r.dataset = dataset;
     r.contract = contract_;
+    r.dedupe_before_checks_bytes = dedupe_before_checks_bytes;
     return Ingest(ws_, r);
   }
 
@@ -124,6 +127,32 @@ TEST_F(IngestTest, TheSameBytesAgainReuseTheVersion) {
   IngestResult changed = Run({b.string()});
   EXPECT_FALSE(changed.reused);
   EXPECT_EQ(changed.version->version, 2);
+}
+
+// A batch above dedupe_before_checks_bytes is checked and profiled before its digests are
+// waited for, and matched with an earlier batch only then: the same answer, and nothing new
+// recorded.
+TEST_F(IngestTest, ALargeBatchIngestedAgainIsFoundAfterItsChecks) {
+  auto a = Write("a.csv", "id,age,city,note\n1,30,Oslo,a\n2,150,Oslo,b\n");
+  IngestResult first = Run({a.string()}, "people", 0);
+  ASSERT_TRUE(first.version.has_value());
+  EXPECT_FALSE(first.reused);
+  EXPECT_EQ(first.ingestion.sources.at(0).sha256.size(), 64u);
+  IngestResult again = Run({a.string()}, "people", 0);
+  EXPECT_TRUE(again.reused);
+  EXPECT_EQ(again.version->version, first.version->version);
+  EXPECT_EQ(again.ingestion.id, first.ingestion.id);
+  EXPECT_EQ(again.report["reused"], true);
+  // Either path finds the other's batch.
+  EXPECT_TRUE(Run({a.string()}).reused);
+  DatasetCatalog catalog(ws_.metadata());
+  EXPECT_EQ(catalog.Ingestions("people").size(), 1u);
+  auto b = Write("b.csv", "id,age,city,note\n1,31,Oslo,a\n");
+  IngestResult changed = Run({b.string()}, "people", 0);
+  EXPECT_FALSE(changed.reused);
+  EXPECT_EQ(changed.version->version, 2);
+  EXPECT_EQ(changed.ingestion.sources.at(0).sha256,
+            Sha256Hex(std::string("id,age,city,note\n1,31,Oslo,a\n")));
 }
 
 TEST_F(IngestTest, ARejectedBatchKeepsItsReportAndQuarantineButMakesNoVersion) {
