@@ -330,6 +330,40 @@ TEST(QuantileSketchTest, WeightedUpdatesKeepTheirState) {
             "e01a9012e0c76d2d2891498c6d4f7df84ad97d1ac774853970312f2c723e0da2");
 }
 
+TEST(QuantileSketchTest, LongMergesKeepTheirState) {
+  // Stored profiles hold the sketch's state: merges of long levels (k = 2000 makes them so) of
+  // weighted and plain updates, with ties and both zeros, must keep giving the state this
+  // sequence gave when it was written.
+  const std::pair<uint32_t, const char*> cases[] = {
+      {200, "7d4005d0afbe086ce186e5b5af5ac4332d985f48e75218a6c97f0573d1ed0970"},
+      {2000, "db1a86446410ff22af603d019300b6a281a4469dbe0e72c17937e8cab8e5d638"}};
+  for (const auto& [k, digest] : cases) {
+    std::mt19937_64 rng(k);
+    QuantileSketch merged(k);
+    for (int part = 0; part < 6; ++part) {
+      QuantileSketch s(k);
+      for (int block = 0; block < 300; ++block) {
+        std::vector<double> v;
+        std::vector<uint64_t> w;
+        for (int i = 0; i < 80; ++i) {
+          const auto x = static_cast<int>(rng() % 300);
+          v.push_back(x == 150 ? (rng() % 2 ? -0.0 : 0.0) : static_cast<double>(x - 150));
+          w.push_back(1 + rng() % 200);
+        }
+        s.UpdateWeighted(v, w);
+        std::vector<double> u;
+        for (int i = 0; i < 500; ++i) {
+          const auto x = static_cast<int>(rng() % 5000);
+          u.push_back(x == 0 ? (rng() % 2 ? -0.0 : 0.0) : static_cast<double>(x % 400) - 200);
+        }
+        s.Update(u);
+      }
+      merged.Merge(s);
+    }
+    EXPECT_EQ(Sha256Hex(merged.ToJson().dump()), digest) << k;
+  }
+}
+
 TEST(QuantileSketchTest, FromJsonNamesTheBadKey) {
   QuantileSketch s;
   s.Update(Uniform(5000, 7));

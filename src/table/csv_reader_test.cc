@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
 #include "core/error.h"
 #include "core/testing.h"
 #include "table/internal/csv_tokenizer.h"
+#include "table/internal/string_dictionary.h"
 
 namespace mloop::table {
 namespace {
@@ -306,6 +308,86 @@ TEST(CsvReaderTest, CountBytesAgreesWithAByteByByteCount) {
       }
     }
   }
+}
+
+// The split of plain records (SplitPlainRecord) meets a record's delimiters and line end
+// in 64-byte scan windows: a record with one field too many or too few must be caught
+// wherever those fall in the windows, with or without a quote character (without one,
+// the delimiter stands in for it in the scan).
+TEST(CsvReaderTest, FieldCountIsCheckedAtEveryPlaceInTheScanWindows) {
+  for (const char quote : {'"', '\0'}) {
+    for (size_t pad = 1; pad < 140; pad += 3) {
+      std::string text = "a,b,c,d,e\n";
+      for (int i = 0; i < 10; ++i) text += std::to_string(i) + ",p,q,r,s\n";
+      text += "10," + std::string(pad, 'x') + ",q,r,s,t\n";  // One field too many.
+      text += "11," + std::string(pad, 'y') + ",q,r\n";      // One too few.
+      text += "12,,,," + std::string(pad, 'z') + "\n";
+      text += "13," + std::string(pad, 'w') + ",q,r,s," + "\n";  // Empty extra field.
+      for (int i = 14; i < 30; ++i) text += std::to_string(i) + ",p,q,r,s\n";
+      CsvOptions o;
+      o.threads = 1;
+      o.quote = quote;
+      auto r = Read(text, o);
+      ASSERT_EQ(r.malformed.size(), 3u) << "pad " << pad;
+      EXPECT_EQ(r.malformed[0].line, 12) << "pad " << pad;
+      EXPECT_EQ(r.malformed[0].reason, "expected 5 fields, found 6");
+      EXPECT_EQ(r.malformed[1].line, 13) << "pad " << pad;
+      EXPECT_EQ(r.malformed[1].reason, "expected 5 fields, found 4");
+      EXPECT_EQ(r.malformed[2].line, 15) << "pad " << pad;
+      ASSERT_EQ(r.table.num_rows(), 27u) << "pad " << pad;
+      EXPECT_EQ(Cell(r.table, 4, 10), std::string(pad, 'z')) << "pad " << pad;
+      EXPECT_EQ(Cell(r.table, 0, 11), "14") << "pad " << pad;
+      EXPECT_EQ(Cell(r.table, 4, 26), "s") << "pad " << pad;
+    }
+  }
+}
+
+// Category values of every length up to past the dictionary's heads (32 bytes), with zero
+// bytes inside and at the end, are told apart, and each keeps its code whether it is
+// looked up in a buffer with room to read past it (whole-word loads) or not.
+TEST(StringDictionaryTest, ValuesOfEveryLengthKeepTheirCodes) {
+  std::vector<std::string> values;
+  for (size_t n = 0; n <= 40; ++n) {
+    values.push_back(std::string(n, 'a'));
+    if (n > 0) {
+      values.push_back(std::string(n - 1, 'a') + '\0');
+      values.push_back('\0' + std::string(n - 1, 'a'));
+      std::string mid(n, 'b');
+      mid[n / 2] = 'c';
+      values.push_back(mid);
+    }
+  }
+  // Enough short values to grow the tables several times.
+  for (int i = 0; i < 3000; ++i) values.push_back("v" + std::to_string(i * 7919));
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  std::shuffle(values.begin(), values.end(), std::mt19937(3));
+  internal::StringDictionary dict;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string& v = values[i];
+    ASSERT_EQ(dict.Find(v, v.data() + v.size()), -1) << i;
+    ASSERT_EQ(dict.FindOrAdd(v), static_cast<int32_t>(i)) << i;
+  }
+  ASSERT_EQ(dict.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string& v = values[i];
+    std::string padded = v + std::string(64, 'x');  // Bytes past the value differ from it.
+    EXPECT_EQ(dict.Find(v, v.data() + v.size()), static_cast<int32_t>(i)) << i;
+    EXPECT_EQ(dict.Find(std::string_view(padded.data(), v.size()), padded.data() + padded.size()),
+              static_cast<int32_t>(i))
+        << i;
+    EXPECT_EQ(
+        dict.FindOrAdd(std::string_view(padded.data(), v.size()), padded.data() + padded.size()),
+        static_cast<int32_t>(i))
+        << i;
+    EXPECT_EQ(dict.value(i), v) << i;
+  }
+  EXPECT_EQ(dict.size(), values.size());
+  // A copy (as chunks' dictionaries are seeded) finds the same codes and grows apart.
+  internal::StringDictionary copy = dict;
+  EXPECT_EQ(copy.FindOrAdd("a new one"), static_cast<int32_t>(values.size()));
+  const std::string_view added = "a new one";
+  EXPECT_EQ(dict.Find(added, added.data() + added.size()), -1);
 }
 
 TEST(CsvReaderTest, ParallelParseEqualsSequential) {
