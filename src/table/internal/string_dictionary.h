@@ -172,27 +172,13 @@ class StringDictionary {
   // Forced inline: GCC's heuristics would not inline it into the readers' large loops,
   // and the call cost a third of a lookup.
   [[gnu::always_inline]] int32_t FindOrAdd(std::string_view s, const char* readable_end) {
-    // Only the usual case is inline: a string of up to 32 bytes found in its home slot.
-    if (s.size() <= StringHead::kBytes) {
-      const StringHead head = StringHead::OfShort(s.data(), s.size(), readable_end);
-      const size_t i = Home(Hash(head, s));
-      // The head is the whole string; an empty slot's length matches none.
-      if (slots_[i].head == head && slots_[i].len == s.size()) return slots_[i].code;
-      return Probe(i, s, readable_end);
-    }
-    return FindOrAddLong(s);
+    return Lookup<true>(*this, s, readable_end);
   }
   int32_t FindOrAdd(std::string_view s) { return FindOrAdd(s, s.data() + s.size()); }
 
   // The code of `s`, or -1 when it has none; `readable_end` as for FindOrAdd.
   [[gnu::always_inline]] int32_t Find(std::string_view s, const char* readable_end) const {
-    if (s.size() <= StringHead::kBytes) {
-      const StringHead head = StringHead::OfShort(s.data(), s.size(), readable_end);
-      const size_t i = Home(Hash(head, s));
-      if (slots_[i].head == head && slots_[i].len == s.size()) return slots_[i].code;
-      return FindFrom(i, s, readable_end);
-    }
-    return FindLong(s);
+    return Lookup<false>(*this, s, readable_end);
   }
 
   size_t size() const { return starts_.size() - 1; }
@@ -215,52 +201,59 @@ class StringDictionary {
   };
   static Slot Empty() { return Slot{StringHead(), ~uint32_t{0}, -1}; }
 
-  // FindOrAdd of a string of up to 32 bytes from slot i on, which does not hold it. The
-  // head is computed again rather than passed, which would keep it in memory.
-  [[gnu::noinline]] int32_t Probe(size_t i, std::string_view s, const char* readable_end) {
+  // FindOrAdd (kAdd) or Find of `s` in `self` (a const StringDictionary for Find). Only the
+  // usual case is inline: a string of up to 32 bytes found in its home slot.
+  template <bool kAdd, typename Self>
+  [[gnu::always_inline]] static int32_t Lookup(Self& self, std::string_view s,
+                                               const char* readable_end) {
+    if (s.size() <= StringHead::kBytes) {
+      const StringHead head = StringHead::OfShort(s.data(), s.size(), readable_end);
+      const size_t i = self.Home(Hash(head, s));
+      // The head is the whole string; an empty slot's length matches none.
+      if (self.slots_[i].head == head && self.slots_[i].len == s.size()) return self.slots_[i].code;
+      return ProbeShort<kAdd>(self, i, s, readable_end);
+    }
+    return ProbeLong<kAdd>(self, s);
+  }
+
+  // Lookup of a string of up to 32 bytes from slot i on, which does not hold it: its code,
+  // or at the first empty slot, the code it is added as (kAdd) or -1. The head is computed
+  // again rather than passed, which would keep it in memory.
+  template <bool kAdd, typename Self>
+  [[gnu::noinline]] static int32_t ProbeShort(Self& self, size_t i, std::string_view s,
+                                              const char* readable_end) {
     const StringHead head = StringHead::Of(s.data(), s.size(), readable_end);
-    for (;; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
+    for (;; i = (i + 1) & self.mask_) {
+      const Slot& slot = self.slots_[i];
       if (slot.head == head && slot.len == s.size()) return slot.code;
-      if (slot.code < 0) return Insert(i, head, s);
+      if (slot.code < 0) return NotFound<kAdd>(self, i, head, s);
     }
   }
 
-  // Find of a string of up to 32 bytes from slot i on, which does not hold it.
-  [[gnu::noinline]] int32_t FindFrom(size_t i, std::string_view s, const char* readable_end) const {
-    const StringHead head = StringHead::Of(s.data(), s.size(), readable_end);
-    for (;; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
-      if (slot.head == head && slot.len == s.size()) return slot.code;
-      if (slot.code < 0) return -1;
-    }
-  }
-
-  // Find of a string over 32 bytes.
-  [[gnu::noinline]] int32_t FindLong(std::string_view s) const {
+  // Lookup of a string over 32 bytes: the head, then the tail in chars_.
+  template <bool kAdd, typename Self>
+  [[gnu::noinline]] static int32_t ProbeLong(Self& self, std::string_view s) {
     const StringHead head = StringHead::Of(s.data(), s.size(), s.data() + s.size());
-    for (size_t i = Home(Hash(head, s));; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
-      if (slot.code < 0) return -1;
+    for (size_t i = self.Home(Hash(head, s));; i = (i + 1) & self.mask_) {
+      const Slot& slot = self.slots_[i];
+      if (slot.code < 0) return NotFound<kAdd>(self, i, head, s);
       if (slot.head == head && slot.len == s.size() &&
-          BytesEqual(chars_.data() + starts_[static_cast<size_t>(slot.code)] + StringHead::kBytes,
+          BytesEqual(self.chars_.data() + self.starts_[static_cast<size_t>(slot.code)] +
+                         StringHead::kBytes,
                      s.data() + StringHead::kBytes, s.size() - StringHead::kBytes)) {
         return slot.code;
       }
     }
   }
 
-  // FindOrAdd of a string over 32 bytes.
-  [[gnu::noinline]] int32_t FindOrAddLong(std::string_view s) {
-    const StringHead head = StringHead::Of(s.data(), s.size(), s.data() + s.size());
-    for (size_t i = Home(Hash(head, s));; i = (i + 1) & mask_) {
-      const Slot& slot = slots_[i];
-      if (slot.code < 0) return Insert(i, head, s);
-      if (slot.head == head && slot.len == s.size() &&
-          BytesEqual(chars_.data() + starts_[static_cast<size_t>(slot.code)] + StringHead::kBytes,
-                     s.data() + StringHead::kBytes, s.size() - StringHead::kBytes)) {
-        return slot.code;
-      }
+  // What a lookup that reached empty slot i answers.
+  template <bool kAdd, typename Self>
+  static int32_t NotFound(Self& self, size_t i, const StringHead& head, std::string_view s) {
+    if constexpr (kAdd) {
+      return self.Insert(i, head, s);
+    } else {
+      (void)self, (void)i, (void)head, (void)s;
+      return -1;
     }
   }
 
