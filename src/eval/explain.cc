@@ -54,7 +54,7 @@ ExplainOutcome ExplainToFile(store::Workspace& ws, const ExplainRequest& request
   m.PredictMargin(x.values, rows, margin);
 
   table::Table out;
-  std::vector<int64_t> lines = input.line_numbers();
+  std::vector<int64_t> lines = input.line_numbers().ToVector();
   table::Bitmap all;
   all.AppendMany(true, lines.size());
   out.AddColumn(table::Column::FromInts("line", table::DataType::kInt64, lines, all));

@@ -895,6 +895,37 @@ TEST(TableTest, LineNumbersSetTheRowCountForTheFirstColumn) {
   EXPECT_EQ(t.line_numbers(), (std::vector<int64_t>{2, 3, 5}));
 }
 
+TEST(TableTest, LineNumbersRangesReadGatherAndConcatenateAsValues) {
+  const LineNumbers run = LineNumbers::Consecutive(5, 4);
+  EXPECT_TRUE(run.ranged());
+  EXPECT_EQ(run.size(), 4u);
+  EXPECT_EQ(run, (std::vector<int64_t>{5, 6, 7, 8}));
+  EXPECT_EQ(run.ToVector(), (std::vector<int64_t>{5, 6, 7, 8}));
+  EXPECT_EQ(LineNumbers::None(3), (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(run, LineNumbers({5, 6, 7, 8}));
+  EXPECT_FALSE(run == LineNumbers({5, 6, 7}));
+  EXPECT_FALSE(run == LineNumbers({5, 6, 7, 9}));
+
+  const std::vector<size_t> rows = {3, 0, 0, 2};
+  EXPECT_EQ(run.Gather(rows), (std::vector<int64_t>{8, 5, 5, 7}));
+  EXPECT_EQ(LineNumbers({2, 4, 9, 11}).Gather(rows), (std::vector<int64_t>{11, 2, 2, 9}));
+  EXPECT_TRUE(LineNumbers::None(4).Gather(rows).ranged());
+
+  const LineNumbers listed({1, 3});
+  const LineNumbers none = LineNumbers::None(2);
+  const std::vector<const LineNumbers*> parts = {&run, &listed, &none};
+  EXPECT_EQ(LineNumbers::Concat(parts), (std::vector<int64_t>{5, 6, 7, 8, 1, 3, 0, 0}));
+  const std::vector<const LineNumbers*> nones = {&none, &none};
+  EXPECT_TRUE(LineNumbers::Concat(nones).ranged());
+  EXPECT_EQ(LineNumbers::Concat(nones).size(), 4u);
+
+  Table t;
+  t.set_line_numbers(run);
+  t.AddColumn(IntColumn("x", {1, 2, 3, 4}));
+  EXPECT_EQ(t.num_rows(), 4u);
+  EXPECT_EQ(t.line_numbers()[3], 8);
+}
+
 TEST(TableTest, EmptyFirstColumnFixesZeroRows) {
   Table t;
   t.AddColumn(Column("empty", DataType::kString));

@@ -241,6 +241,38 @@ PackedInts PackTyped(const T* v, size_t n, size_t element_bytes, bool delta,
   return p;
 }
 
+// What PackTyped gives for the int64 values first + step * i, i in [0, n), delta-packed,
+// computed from first and step alone: the stored values are `first`, then `step` n - 1 times.
+// (A table's line numbers stored as a range, LineNumbers::ranged.)
+PackedInts PackDeltaRange(int64_t first, int64_t step, size_t n, std::unique_ptr<char[]>* out) {
+  PackedInts p;
+  if (n == 0) return p;
+  const int64_t lo = n > 1 ? std::min(first, step) : first;
+  const int64_t hi = n > 1 ? std::max(first, step) : first;
+  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const size_t width = span <= 0xff ? 1 : span <= 0xffff ? 2 : span <= 0xffffffff ? 4 : 8;
+  if (width >= 8) return p;
+  p.encoding = IntEncoding::kDeltaPacked;
+  p.base = lo;
+  p.width = width;
+  out->reset(new char[n * width]);
+  // As PackAll: the low `width` bytes of each stored value minus the base, little-endian.
+  const auto base = static_cast<uint32_t>(lo);
+  auto put = [&](size_t i, uint32_t x) {
+    for (size_t k = 0; k < width; ++k) (*out)[i * width + k] = static_cast<char>(x >> (8 * k));
+  };
+  put(0, static_cast<uint32_t>(first) - base);
+  if (n > 1) {
+    put(1, static_cast<uint32_t>(step) - base);
+    if (width == 1) {
+      std::memset(out->get() + 2, (*out)[1], n - 2);
+    } else {
+      for (size_t i = 2; i < n; ++i) std::memcpy(out->get() + i * width, out->get() + width, width);
+    }
+  }
+  return p;
+}
+
 // Packs `a` into `out` with the narrowest width (1, 2 or 4 bytes) that holds the span of
 // its stored values; plain (out untouched) when none is narrower than the elements.
 PackedInts PackInts(const IntArray& a, std::unique_ptr<char[]>* out) {
@@ -311,7 +343,7 @@ class FileBuilder {
   // Adds `bytes`, which must stay alive until Finish; returns the buffer's
   // index in the footer.
   size_t AddBuffer(std::string_view bytes) {
-    pending_.push_back({bytes, std::nullopt});
+    pending_.push_back({bytes, std::nullopt, std::nullopt});
     return pending_.size() - 1;
   }
 
@@ -326,6 +358,24 @@ class FileBuilder {
     pending_[index].ints =
         IntArray{values.data(), values.size(), sizeof(T), std::is_signed_v<T>, delta};
     return index;
+  }
+
+  // Adds the line numbers as AddIntArray(lines.ToVector(), /*delta=*/true) would, and with
+  // the same bytes; a range is packed from its first line and step, without a value per row.
+  size_t AddLineNumbers(const LineNumbers& lines) {
+    if (lines.ranged()) {
+      std::unique_ptr<char[]> packed;
+      const PackedInts p = PackDeltaRange(lines.first(), lines.step(), lines.size(), &packed);
+      if (p.encoding == IntEncoding::kPlain) {
+        // Empty, or lines past 2^32 apart: as a value per row.
+        line_values_ = lines.ToVector();
+        return AddIntArray(line_values_, /*delta=*/true);
+      }
+      owned_.emplace_back(packed.get(), lines.size() * p.width);
+      pending_.push_back({owned_.back(), std::nullopt, p});
+      return pending_.size() - 1;
+    }
+    return AddIntArray(lines.values(), /*delta=*/true);
   }
 
   // Adds bytes the builder keeps alive itself.
@@ -368,7 +418,9 @@ class FileBuilder {
       // Integers are packed first: zstd then reads a quarter or an eighth of the bytes, and
       // compresses them better.
       std::unique_ptr<char[]> packed;
-      if (pending_[i].ints) {
+      if (pending_[i].packed) {
+        packing[i] = *pending_[i].packed;
+      } else if (pending_[i].ints) {
         packing[i] = PackInts(*pending_[i].ints, &packed);
         if (packing[i].encoding != IntEncoding::kPlain) {
           bytes = std::string_view(packed.get(), pending_[i].ints->count * packing[i].width);
@@ -434,9 +486,11 @@ class FileBuilder {
   std::string name_;
   int level_;
   struct Pending {
-    std::string_view bytes;        // as stored when not packed
-    std::optional<IntArray> ints;  // integers that may be packed
+    std::string_view bytes;            // as stored when not packed
+    std::optional<IntArray> ints;      // integers that may be packed
+    std::optional<PackedInts> packed;  // set when `bytes` are packed already
   };
+  std::vector<int64_t> line_values_;  // AddLineNumbers' values, when it needs them.
   std::vector<Pending> pending_;
   std::deque<std::string> owned_;  // A deque: adding does not move what is there.
 };
@@ -533,7 +587,7 @@ std::string EncodeColumnarFile(const Table& table, std::string_view name,
   Json footer = {{"rows", uint64_t{rows}},
                  {"codec", kCodec},
                  {"created_by", std::string("mloop ") + kVersion}};
-  footer["line_numbers"] = builder.AddIntArray(table.line_numbers(), /*delta=*/true);
+  footer["line_numbers"] = builder.AddLineNumbers(table.line_numbers());
 
   Json columns = Json::array();
   for (size_t i = 0; i < table.num_columns(); ++i) {

@@ -656,6 +656,44 @@ TEST_F(ColumnarFileTest, ColumnarPacksIntegersNarrowly) {
   EXPECT_EQ(ReadColumnarFileInfo(Path("e.mlcol")).format_minor, 0);
 }
 
+TEST_F(ColumnarFileTest, RangedLineNumbersAreStoredAsTheirValuesWouldBe) {
+  // A table whose line numbers are a range (a CSV file read one record per line) is packed
+  // from the range's first line and step: the file must be the very bytes that the same lines,
+  // one value per row, give. First lines of every packed width, and one past them (plain).
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  struct Case {
+    int64_t first;
+    size_t rows;
+    bool none;  // LineNumbers::None: no source line.
+  };
+  for (const Case& c :
+       {Case{1, 1000, false}, Case{2, 70000, false}, Case{0, 5, false}, Case{300, 10, false},
+        Case{70000, 3, false}, Case{int64_t{5} << 32, 4, false}, Case{max - 10, 4, false},
+        Case{7, 1, false}, Case{0, 9, true}, Case{0, 0, true}}) {
+    SCOPED_TRACE("first " + std::to_string(c.first) + ", rows " + std::to_string(c.rows));
+    const LineNumbers ranged =
+        c.none ? LineNumbers::None(c.rows) : LineNumbers::Consecutive(c.first, c.rows);
+    ASSERT_TRUE(ranged.ranged());
+    std::vector<int64_t> values(c.rows);
+    for (size_t i = 0; i < c.rows; ++i) {
+      values[i] = c.none ? 0 : c.first + static_cast<int64_t>(i);
+    }
+    EXPECT_EQ(ranged, values);
+    Column x("x", DataType::kInt64);
+    for (size_t i = 0; i < c.rows; ++i) x.AppendInt(static_cast<int64_t>(i % 13));
+    Table a;
+    a.set_line_numbers(ranged);
+    a.AddColumn(x);
+    Table b;
+    b.set_line_numbers(values);
+    ASSERT_FALSE(b.line_numbers().ranged());
+    b.AddColumn(x);
+    EXPECT_EQ(EncodeColumnarFile(a, "a"), EncodeColumnarFile(b, "b"));
+    WriteColumnarFile(a, Path("ranged.mlcol"));
+    EXPECT_EQ(ReadColumnarFile(Path("ranged.mlcol")).line_numbers(), values);
+  }
+}
+
 TEST_F(ColumnarFileTest, ColumnarPacksLongArraysAtEveryWidth) {
   // The packing loops are vectorised (an AVX2 build where the processor has it): arrays long
   // enough to run their vector bodies and tails, at each width, with negative bases, 32-bit

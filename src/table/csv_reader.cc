@@ -236,9 +236,15 @@ struct Chunk {
   std::vector<ChunkColumn> columns;
   std::vector<MalformedRow> malformed;  // In line order, with file line numbers.
   size_t rows = 0;                      // Rows written.
-  const char* stop = nullptr;           // Where parsing stopped.
-  int64_t newlines_seen = 0;            // '\n' bytes parsing consumed.
-  bool overflow = false;                // More records than row_capacity: misaligned.
+  // The rows' lines, relative to first_line. While each row is on the line after the one
+  // before, only the first row's is kept (first_row_line) and `lines` stays empty; from the
+  // first row that is not, every row's (lines_listed).
+  int64_t first_row_line = 0;
+  bool lines_listed = false;
+  std::vector<int64_t> lines;
+  const char* stop = nullptr;  // Where parsing stopped.
+  int64_t newlines_seen = 0;   // '\n' bytes parsing consumed.
+  bool overflow = false;       // More records than row_capacity: misaligned.
 };
 
 // The quotes and line ends of the input after the skipped lines, counted in pieces on the
@@ -386,7 +392,6 @@ struct ParsePlan {
   size_t max_field_bytes;
   const char* data_end;
   std::vector<ColumnBuffers>* buffers;
-  std::vector<int64_t>* lines;  // Each row's line number.
 };
 
 std::string Describe(DataType t) { return std::string(DataTypeName(t)); }
@@ -863,8 +868,7 @@ class ChunkParser {
     if (batch_rows_ > 0) DecodeBatch(at);
     size_t kept = batch_rows_;
     if (rejected_ != 0) kept = DropRejectedRows(at);
-    std::vector<int64_t>& lines = *plan_.lines;
-    for (size_t r = 0; r < kept; ++r) lines[at + r] = chunk_->first_line + rows_[r].line;
+    NoteLines(kept);
     for (size_t c = 0; c < width_; ++c) chunk_->columns[c].validity.Append(valid_[c], kept);
     chunk_->rows += kept;
     // Malformed rows in line order: those found while splitting the batch's records and
@@ -941,6 +945,23 @@ class ChunkParser {
 
   // Removes the rejected rows from the batch's values, validity bits and row list;
   // returns the rows left.
+  // Notes the lines of the batch's first `kept` rows, the chunk's next (see Chunk::lines).
+  void NoteLines(size_t kept) {
+    Chunk& ch = *chunk_;
+    size_t r = 0;
+    if (!ch.lines_listed) {
+      if (ch.rows == 0 && kept > 0) ch.first_row_line = rows_[0].line;
+      const int64_t next = ch.first_row_line + static_cast<int64_t>(ch.rows);
+      while (r < kept && rows_[r].line == next + static_cast<int64_t>(r)) ++r;
+      if (r == kept) return;
+      ch.lines_listed = true;
+      for (size_t i = 0; i < ch.rows + r; ++i) {
+        ch.lines.push_back(ch.first_row_line + static_cast<int64_t>(i));
+      }
+    }
+    for (; r < kept; ++r) ch.lines.push_back(rows_[r].line);
+  }
+
   size_t DropRejectedRows(size_t at) {
     auto compact = [&](auto* values) {
       size_t to = 0;
@@ -1015,11 +1036,9 @@ class ChunkParser {
 // pool's threads, it came from their arenas, which glibc trims, and every call faulted in
 // fresh pages again (measured: 10-20 ms for the 63 MB of the bench file, against 2 ms).
 void AllocateBuffers(const std::vector<DataType>& types, size_t rows, size_t threads,
-                     std::vector<ColumnBuffers>* buffers, std::vector<int64_t>* lines) {
+                     std::vector<ColumnBuffers>* buffers) {
   buffers->assign(types.size(), ColumnBuffers{});
-  *lines = {};
   std::vector<BufferSpan> spans;
-  Reserve(lines, rows, &spans);
   for (size_t c = 0; c < types.size(); ++c) {
     ColumnBuffers& b = (*buffers)[c];
     switch (types[c]) {
@@ -1043,11 +1062,7 @@ void AllocateBuffers(const std::vector<DataType>& types, size_t rows, size_t thr
     }
   }
   AdviseHugePages(spans);
-  ForEach(types.size() + 1, threads, [&](size_t c) {
-    if (c == types.size()) {
-      Resize(lines, rows);
-      return;
-    }
+  ForEach(types.size(), threads, [&](size_t c) {
     ColumnBuffers& b = (*buffers)[c];
     switch (types[c]) {
       case DataType::kInt64:
@@ -1175,6 +1190,35 @@ Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vect
   ThrowInternal("unknown column type");
 }
 
+// The lines of the chunks' rows: a range when they run on from chunk to chunk, each on the
+// line after the one before.
+LineNumbers ChunkLines(const std::vector<Chunk>& chunks) {
+  size_t rows = 0;
+  bool consecutive = true;
+  int64_t first = 0;
+  int64_t next = 0;  // The line the next chunk's first row must be on.
+  for (const Chunk& ch : chunks) {
+    if (ch.rows == 0) continue;
+    const int64_t start = ch.first_line + ch.first_row_line;
+    if (ch.lines_listed || (rows > 0 && start != next)) consecutive = false;
+    if (rows == 0) first = start;
+    rows += ch.rows;
+    next = start + static_cast<int64_t>(ch.rows);
+  }
+  if (consecutive) return LineNumbers::Consecutive(first, rows);
+  std::vector<int64_t> lines;
+  lines.reserve(rows);
+  for (const Chunk& ch : chunks) {
+    if (ch.lines_listed) {
+      for (int64_t l : ch.lines) lines.push_back(ch.first_line + l);
+    } else {
+      const int64_t start = ch.first_line + ch.first_row_line;
+      for (size_t i = 0; i < ch.rows; ++i) lines.push_back(start + static_cast<int64_t>(i));
+    }
+  }
+  return LineNumbers(std::move(lines));
+}
+
 // Reads `data`. With `file` (whose mapping `data` is, not populated), each stretch of the
 // text is released once counted (but for the first chunk_bytes) and again once parsed, so
 // that memory holds only the stretches being worked on: chunks are then at most
@@ -1238,11 +1282,10 @@ CsvReadResult ReadCsvText(std::string_view data, std::string_view source, const 
   for (const Chunk& ch : plan) rows_bound += ch.row_capacity;
 
   std::vector<ColumnBuffers> buffers;
-  std::vector<int64_t> lines;
   std::vector<Chunk> chunks;
   for (int attempt = 0;; ++attempt) {
-    AllocateBuffers(dialect.types, rows_bound, threads, &buffers, &lines);
-    ParsePlan pp{&dialect, tok, &nulls, options.max_field_bytes, end, &buffers, &lines};
+    AllocateBuffers(dialect.types, rows_bound, threads, &buffers);
+    ParsePlan pp{&dialect, tok, &nulls, options.max_field_bytes, end, &buffers};
     chunks = plan;
     // Drawn only on a terminal (core/progress.h), and only for files worth waiting on.
     std::optional<ProgressBar> bar;
@@ -1310,15 +1353,11 @@ CsvReadResult ReadCsvText(std::string_view data, std::string_view source, const 
                  (data.empty() || data.back() == '\n' ? 0 : 1);
 
   std::vector<Column> columns(width);
-  ForEach(width + 1, threads, [&](size_t c) {
-    if (c == width) {
-      CloseGaps(&lines, chunks);
-      return;
-    }
+  ForEach(width, threads, [&](size_t c) {
     columns[c] = FinishColumn(dialect.names[c], dialect.types[c], buffers[c], chunks, c);
   });
   Table& table = result.table;
-  table.set_line_numbers(std::move(lines));
+  table.set_line_numbers(ChunkLines(chunks));
   for (Column& column : columns) table.AddColumn(std::move(column));
   result.dialect = std::move(dialect);
   return result;

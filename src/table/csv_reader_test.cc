@@ -422,6 +422,54 @@ TEST(CsvReaderTest, ParallelParseEqualsSequential) {
             b.table.column(0).IntAt(119999 - b.malformed.size()));
 }
 
+TEST(CsvReaderTest, LineNumbersAreARangeOnlyWhenRowsRunOnLineByLine) {
+  // Several chunks of one record per line: the lines are kept as a range, across the chunks.
+  std::string text = "id,name,value\n";
+  for (int i = 0; i < 150000; ++i) {
+    text +=
+        std::to_string(i) + ",n" + std::to_string(i % 40) + "," + std::to_string(i % 977) + "\n";
+  }
+  CsvOptions seq;
+  seq.threads = 1;
+  auto whole = Read(text);
+  ASSERT_EQ(whole.table.num_rows(), 150000u);
+  EXPECT_TRUE(whole.table.line_numbers().ranged());
+  EXPECT_EQ(whole.table.line_numbers()[0], 2);
+  EXPECT_EQ(whole.table.line_numbers()[149999], 150001);
+  EXPECT_TRUE(Read(text, seq).table.line_numbers().ranged());
+
+  // Anything between two rows that is not a row (a blank line, a malformed record), or a
+  // record over several lines, breaks the run, early or late in the file, in any chunk: the
+  // lines are then a value per row, the same as a sequential read's.
+  const size_t last = text.rfind('\n', text.size() - 2) + 1;  // The last record.
+  for (size_t at : {text.find('\n') + 1, text.size() / 3, text.size() / 2 + 7, last}) {
+    at = text.find('\n', at - 1) + 1;  // A line start.
+    if (at > last) at = last;
+    for (const std::string& insert :
+         {std::string("\n"), std::string("1,2\n"), std::string("7,\"two\nlines\",3\n")}) {
+      SCOPED_TRACE("at byte " + std::to_string(at) + ": " + insert);
+      std::string broken = text;
+      broken.insert(at, insert);
+      auto parallel = Read(broken);
+      auto sequential = Read(broken, seq);
+      // Before the first row, a blank line or a malformed record only moves the run.
+      const bool moved = at == text.find('\n') + 1 && insert.find('"') == std::string::npos;
+      EXPECT_EQ(parallel.table.line_numbers().ranged(), moved);
+      EXPECT_EQ(sequential.table.line_numbers().ranged(), moved);
+      ASSERT_EQ(parallel.table.num_rows(), sequential.table.num_rows());
+      EXPECT_EQ(parallel.table.line_numbers(), sequential.table.line_numbers());
+      // The row after the insert is one or two lines further down than before.
+      const size_t row = static_cast<size_t>(std::count(text.begin(), text.begin() + at, '\n')) - 1;
+      const int64_t shift = insert == "\n" || insert == "1,2\n" ? 1 : 2;
+      const size_t after = row + (insert.size() == 1 || insert == "1,2\n" ? 0 : 1);
+      EXPECT_EQ(parallel.table.line_numbers()[after], whole.table.line_numbers()[row] + shift);
+      if (row > 0) {
+        EXPECT_EQ(parallel.table.line_numbers()[row - 1], whole.table.line_numbers()[row - 1]);
+      }
+    }
+  }
+}
+
 TEST(CsvReaderTest, MissingFileAndDirectory) {
   ExpectError(ErrorCode::kNotFound, {"/nonexistent/file.csv"},
               [] { ReadCsv("/nonexistent/file.csv"); });
@@ -524,7 +572,7 @@ TEST(CsvReaderPiecesTest, ATypeThatWidensInALaterPieceWidensTheColumn) {
   ASSERT_EQ(r.table.num_rows(), 51u);
   EXPECT_EQ(r.table.column(0).type(), DataType::kFloat64);
   EXPECT_DOUBLE_EQ(r.table.column(0).DoubleAt(50), 2.5);
-  EXPECT_EQ(r.table.line_numbers().back(), 52);
+  EXPECT_EQ(r.table.line_numbers()[r.table.num_rows() - 1], 52);
 }
 
 TEST(CsvReaderPiecesTest, ARecordLongerThanAPieceIsReadWhole) {

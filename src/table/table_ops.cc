@@ -252,7 +252,7 @@ Table TakeRows(const Table& table, std::span<const size_t> rows) {
     }
   }
   Table result;
-  result.set_line_numbers(Gather(table.line_numbers(), rows));
+  result.set_line_numbers(table.line_numbers().Gather(rows));
   for (const Column& c : table.columns()) result.AddColumn(TakeColumn(c, rows));
   return result;
 }
@@ -264,13 +264,10 @@ Table ConcatTables(std::vector<Table> tables) {
 
   size_t rows = 0;
   for (const Table& t : tables) rows += t.num_rows();
-  std::vector<int64_t> lines;
-  lines.reserve(rows);
-  for (const Table& t : tables) {
-    lines.insert(lines.end(), t.line_numbers().begin(), t.line_numbers().end());
-  }
+  std::vector<const LineNumbers*> lines;
+  for (const Table& t : tables) lines.push_back(&t.line_numbers());
   Table result;
-  result.set_line_numbers(std::move(lines));
+  result.set_line_numbers(LineNumbers::Concat(lines));
 
   std::vector<Column*> parts(tables.size());
   for (size_t j = 0; j < tables[0].num_columns(); ++j) {

@@ -148,7 +148,7 @@ PredictOutcome PredictToFile(store::Workspace& ws, const PredictRequest& request
   const std::string& task = m.task();
   const std::vector<std::string>& classes = m.classes();
   table::Table out;
-  std::vector<int64_t> lines = input.line_numbers();
+  std::vector<int64_t> lines = input.line_numbers().ToVector();
   table::Bitmap all;
   all.AppendMany(true, lines.size());
   out.AddColumn(table::Column::FromInts("line", table::DataType::kInt64, lines, all));
