@@ -1,9 +1,11 @@
 // SqliteMetadataStore is the embedded MetadataStore: one SQLite database file,
 // the default store of a workspace (.mloop/mloop.db).
 //
-// The database runs in WAL mode with synchronous=NORMAL (a commit survives a
-// crash of mloop; a power cut may lose the last commits but never corrupts the
-// database) and foreign keys enforced. Several processes and several
+// The database runs in WAL mode with synchronous=FULL (a commit is durable once
+// it returns: it survives a crash of mloop and a power cut) and foreign keys
+// enforced. The write-ahead log is checkpointed as it grows, not when a
+// connection closes, so mloop.db-wal and mloop.db-shm stay beside the database:
+// a copy of the database is the three files. Several processes and several
 // SqliteMetadataStore objects may use the same file at once: readers never
 // block; writers wait for each other for up to the busy timeout (30 s by
 // default), and every InTransaction begins with BEGIN IMMEDIATE, so a

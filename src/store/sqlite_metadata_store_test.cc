@@ -33,10 +33,10 @@ class SqliteMetadataStoreTest : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(SqliteMetadataStoreTest, SetsUpWalNormalSyncAndForeignKeys) {
+TEST_F(SqliteMetadataStoreTest, SetsUpWalFullSyncAndForeignKeys) {
   SqliteMetadataStore db(DbPath());
   EXPECT_EQ(AsText(db.Query("PRAGMA journal_mode")[0][0]), "wal");
-  EXPECT_EQ(AsInt64(db.Query("PRAGMA synchronous")[0][0]), 1) << "1 is NORMAL";
+  EXPECT_EQ(AsInt64(db.Query("PRAGMA synchronous")[0][0]), 2) << "2 is FULL";
   EXPECT_EQ(AsInt64(db.Query("PRAGMA foreign_keys")[0][0]), 1);
   EXPECT_EQ(db.dialect(), SqlDialect::kSqlite);
   EXPECT_EQ(db.url(), "sqlite:" + DbPath().string());
@@ -110,6 +110,24 @@ TEST_F(SqliteMetadataStoreTest, TransactionCommitsAllRows) {
   });
   SqliteMetadataStore other(DbPath());
   EXPECT_EQ(Count(other, "t"), 10);
+}
+
+TEST_F(SqliteMetadataStoreTest, CloseKeepsTheLogAndTheNextOpenReadsIt) {
+  {
+    SqliteMetadataStore db(DbPath());
+    db.Exec("CREATE TABLE t (x BIGINT)");
+    db.InTransaction([&] {
+      for (int64_t i = 0; i < 5; ++i) db.Exec("INSERT INTO t VALUES (?)", {i});
+    });
+  }
+  // Not checkpointed on close: the commits are in the log, which stays.
+  const std::filesystem::path wal = DbPath().string() + "-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  EXPECT_GT(std::filesystem::file_size(wal), 0u);
+  SqliteMetadataStore again(DbPath());
+  EXPECT_EQ(Count(again, "t"), 5);
+  again.Exec("INSERT INTO t VALUES (5)");
+  EXPECT_EQ(Count(again, "t"), 6);
 }
 
 TEST_F(SqliteMetadataStoreTest, ExceptionInsideTransactionRollsBackAllRows) {
