@@ -714,8 +714,10 @@ struct Expression::Block {
   const double* dv = nullptr;
   std::vector<uint8_t> b;
   std::vector<std::string_view> s;
-  // A category column's node: the codes of the block's rows (meaningful where not null).
+  // A category column's node: the codes of the block's rows (meaningful where not null),
+  // the column's own or, for one-byte codes, widened into wide_codes.
   const int32_t* codes = nullptr;
+  std::vector<int32_t> wide_codes;
   // Every row of the block is an integer (kInt): the fast paths need not look at `kind`.
   bool all_int = false;
   // A category column read only through its codes (by a comparison or `in` with constants):
@@ -1000,7 +1002,13 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
           break;
         default:
           valid_kind = Kind::kInt;
-          out.iv = c.ints().data() + begin;
+          if (c.ints().is_narrow()) {
+            // int32 values: widened into the block's own array for the int64 kernels.
+            c.ints().CopyWide(begin, n, out.i.data());
+            out.iv = out.i.data();
+          } else {
+            out.iv = c.ints().wide().data() + begin;
+          }
       }
       bool all_valid = true;
       for (size_t k = 0; k < n;) {
@@ -1017,7 +1025,16 @@ void Expression::EvalBlock(int32_t index, const table::Table& table, size_t begi
       }
       out.all_int = all_valid && valid_kind == Kind::kInt;
       if (valid_kind == Kind::kString) {
-        if (c.type() == table::DataType::kCategory) out.codes = c.codes().data() + begin;
+        if (c.type() == table::DataType::kCategory) {
+          const table::CodeVector& codes = c.codes();
+          if (codes.is_narrow()) {
+            out.wide_codes.resize(n);
+            codes.CopyWide(begin, n, out.wide_codes.data());
+            out.codes = out.wide_codes.data();
+          } else {
+            out.codes = codes.wide().data() + begin;
+          }
+        }
         if (out.codes_only) return;
         for (size_t k = 0; k < n; ++k) {
           if (kind[k] != Kind::kNull) out.s[k] = c.StringAt(begin + k);

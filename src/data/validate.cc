@@ -143,28 +143,29 @@ void ForEachRejected(const Column& column, Passes&& passes, Fail&& fail) {
     }
     if (!any_fails) return;
   }
-  const int32_t* codes = column.codes().data();
-  const std::vector<uint64_t>& words = column.validity().words();
-  const size_t rows = column.size();
-  for (size_t w = 0; w < words.size(); ++w) {
-    const size_t base = w * 64;
-    const size_t end = std::min(rows, base + 64);
-    const uint64_t bits = words[w];
-    // Most words hold only codes already known to pass: one branch-free look at the word.
-    bool all_pass = true;
-    for (size_t r = base; r < end; ++r) {
-      const size_t code = (bits >> (r - base)) & 1 ? static_cast<size_t>(codes[r]) : null_slot;
-      all_pass &= cache[code] == 1;
+  column.codes().Visit([&](const auto* codes) {
+    const std::vector<uint64_t>& words = column.validity().words();
+    const size_t rows = column.size();
+    for (size_t w = 0; w < words.size(); ++w) {
+      const size_t base = w * 64;
+      const size_t end = std::min(rows, base + 64);
+      const uint64_t bits = words[w];
+      // Most words hold only codes already known to pass: one branch-free look at the word.
+      bool all_pass = true;
+      for (size_t r = base; r < end; ++r) {
+        const size_t code = (bits >> (r - base)) & 1 ? static_cast<size_t>(codes[r]) : null_slot;
+        all_pass &= cache[code] == 1;
+      }
+      if (all_pass) continue;
+      for (uint64_t valid = bits; valid != 0; valid &= valid - 1) {
+        const size_t r = base + static_cast<size_t>(__builtin_ctzll(valid));
+        const auto code = static_cast<size_t>(codes[r]);
+        uint8_t& c = cache[code];
+        if (c == 0) c = passes(std::string_view(dictionary[code])) ? 1 : 2;
+        if (c == 2) fail(r);
+      }
     }
-    if (all_pass) continue;
-    for (uint64_t valid = bits; valid != 0; valid &= valid - 1) {
-      const size_t r = base + static_cast<size_t>(__builtin_ctzll(valid));
-      const auto code = static_cast<size_t>(codes[r]);
-      uint8_t& c = cache[code];
-      if (c == 0) c = passes(std::string_view(dictionary[code])) ? 1 : 2;
-      if (c == 2) fail(r);
-    }
-  }
+  });
 }
 
 // The value of row r of a number-like or bool column as a double, as Column::NumberAt gives it,
@@ -175,8 +176,8 @@ void WithNumberAt(const Column& column, Fn&& fn) {
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp: {
-      const int64_t* ints = column.ints().data();
-      fn([ints](size_t r) { return static_cast<double>(ints[r]); });
+      column.ints().Visit(
+          [&](const auto* ints) { fn([ints](size_t r) { return static_cast<double>(ints[r]); }); });
       return;
     }
     case DataType::kFloat64: {
@@ -272,9 +273,8 @@ IntRange PassingInts(std::string_view op, double bound) {
 // Per 64-row word of an integer column, 1 when a value of the word (null rows' included) is
 // outside [lo, hi]: one pass for all the bounds of a column, after which each bound looks only
 // at those words.
-std::vector<uint8_t> WordsOutside(const Column& column, int64_t lo, int64_t hi) {
-  const int64_t* ints = column.ints().data();
-  const size_t rows = column.size();
+template <typename Int>
+std::vector<uint8_t> WordsOutside(const Int* ints, size_t rows, int64_t lo, int64_t hi) {
   std::vector<uint8_t> outside((rows + 63) / 64, 0);
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   size_t w = 0;
@@ -284,7 +284,7 @@ std::vector<uint8_t> WordsOutside(const Column& column, int64_t lo, int64_t hi) 
     // so that the loop of a whole word compiles to vector subtractions and ors.
     const uint64_t offset = static_cast<uint64_t>(lo);
     for (; (w + 1) * 64 <= rows; ++w) {
-      const int64_t* v = ints + w * 64;
+      const Int* v = ints + w * 64;
       uint64_t any = 0;
       for (size_t j = 0; j < 64; ++j) {
         const uint64_t x = static_cast<uint64_t>(v[j]) - offset;
@@ -303,12 +303,17 @@ std::vector<uint8_t> WordsOutside(const Column& column, int64_t lo, int64_t hi) 
   return outside;
 }
 
+std::vector<uint8_t> WordsOutside(const Column& column, int64_t lo, int64_t hi) {
+  return column.ints().Visit(
+      [&](const auto* ints) { return WordsOutside(ints, column.size(), lo, hi); });
+}
+
 // As CollectOutOfBounds for an integer column, whose values pass when in `range`; only the words
 // `outside` marks can hold one that does not.
 void CollectIntOutOfBounds(const Column& column, const IntRange& range,
                            const std::vector<uint8_t>& outside, std::vector<size_t>* out) {
   const std::vector<uint64_t>& words = column.validity().words();
-  const int64_t* ints = column.ints().data();
+  const table::IntVector& ints = column.ints();
   const size_t rows = column.size();
   for (size_t w = 0; w < words.size(); ++w) {
     const size_t base = w * 64;
@@ -538,18 +543,22 @@ constexpr uint64_t kMaxCountedRange = uint64_t{1} << 20;
 // for the quantiles. False, with nothing set, when the range is too wide.
 bool MeasureByCounting(const Column& column, const std::vector<uint64_t>& quarantined,
                        ColumnStats* s) {
-  const int64_t* ints = column.ints().data();
   int64_t lo = std::numeric_limits<int64_t>::max();
   int64_t hi = std::numeric_limits<int64_t>::min();
-  ForEachKeptValue(column, quarantined, [&](size_t r) {
-    lo = std::min(lo, ints[r]);
-    hi = std::max(hi, ints[r]);
+  column.ints().Visit([&](const auto* ints) {
+    ForEachKeptValue(column, quarantined, [&](size_t r) {
+      lo = std::min<int64_t>(lo, ints[r]);
+      hi = std::max<int64_t>(hi, ints[r]);
+    });
   });
   const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   if (range > kMaxCountedRange || range > 4 * uint64_t{s->value_count} + 4096) return false;
   std::vector<int64_t> counts(static_cast<size_t>(range) + 1, 0);
-  ForEachKeptValue(column, quarantined, [&](size_t r) {
-    ++counts[static_cast<size_t>(static_cast<uint64_t>(ints[r]) - static_cast<uint64_t>(lo))];
+  column.ints().Visit([&](const auto* ints) {
+    ForEachKeptValue(column, quarantined, [&](size_t r) {
+      const auto v = static_cast<uint64_t>(static_cast<int64_t>(ints[r]));
+      ++counts[static_cast<size_t>(v - static_cast<uint64_t>(lo))];
+    });
   });
   std::vector<int64_t> values;
   std::vector<uint64_t> weights;
@@ -632,16 +641,17 @@ ColumnStats MeasureColumn(const Column& column, bool need_values, bool need_dist
       // (which, for a dictionary of the column's own values, comes early).
       const size_t entries = column.dictionary().size();
       std::vector<uint8_t> used(entries, 0);
-      const int32_t* codes = column.codes().data();
       size_t met = 0;
-      for (size_t w = 0; w < valid.size() && met < entries; ++w) {
-        for (uint64_t bits = kept_valid(w); bits != 0; bits &= bits - 1) {
-          const auto code =
-              static_cast<size_t>(codes[w * 64 + static_cast<size_t>(__builtin_ctzll(bits))]);
-          met += used[code] == 0;
-          used[code] = 1;
+      column.codes().Visit([&](const auto* codes) {
+        for (size_t w = 0; w < valid.size() && met < entries; ++w) {
+          for (uint64_t bits = kept_valid(w); bits != 0; bits &= bits - 1) {
+            const auto code =
+                static_cast<size_t>(codes[w * 64 + static_cast<size_t>(__builtin_ctzll(bits))]);
+            met += used[code] == 0;
+            used[code] = 1;
+          }
         }
-      }
+      });
       s.distinct = static_cast<int64_t>(met);
     } else {
       std::unordered_set<std::string> seen;

@@ -456,10 +456,12 @@ void CodeRows(const Block& block, int s, DictionaryCodes& cache, MapFn map, int3
       cache.built = true;
     }
     const int32_t* dict_codes = cache.codes.data();
-    const int32_t* row_codes = col.codes().data() + block.begin;
-    for (size_t r = 0; r < block.size; ++r) {
-      codes[r] = col.IsValid(block.begin + r) ? dict_codes[row_codes[r]] : fill_code;
-    }
+    col.codes().Visit([&](const auto* column_codes) {
+      const auto* row_codes = column_codes + block.begin;
+      for (size_t r = 0; r < block.size; ++r) {
+        codes[r] = col.IsValid(block.begin + r) ? dict_codes[row_codes[r]] : fill_code;
+      }
+    });
   } else {
     for (size_t r = 0; r < block.size; ++r) {
       size_t row = block.begin + r;
@@ -688,8 +690,10 @@ void LoadBlock(const FittedPipeline::Plan& plan, const std::vector<const Column*
     x.resize(size);
     switch (col->type()) {
       case DataType::kInt64: {
-        const int64_t* v = col->ints().data() + begin;
-        for (size_t r = 0; r < size; ++r) x[r] = static_cast<double>(v[r]);
+        col->ints().Visit([&](const auto* values) {
+          const auto* v = values + begin;
+          for (size_t r = 0; r < size; ++r) x[r] = static_cast<double>(v[r]);
+        });
         break;
       }
       case DataType::kFloat64: {

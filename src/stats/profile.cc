@@ -285,7 +285,13 @@ bool ManyDistinctValues(const Column& column, size_t begin, size_t end, ValueCou
   const size_t n = std::min(end - begin, kBlockRows);
   if (n == 0) return false;
   if (IsIntegerLike(column.type())) {
-    const int64_t* ints = column.ints().data() + begin;
+    int64_t widened[kBlockRows];
+    const int64_t* ints = widened;
+    if (column.ints().is_narrow()) {
+      column.ints().CopyWide(begin, n, widened);
+    } else {
+      ints = column.ints().wide().data() + begin;
+    }
     const auto [lo, hi] = IntRange(ints, n);
     const uint64_t width = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
     return width < ValueCounter::kMaxRange
@@ -369,24 +375,29 @@ void ColumnProfile::AddNumericRows(const Column& column, size_t begin, size_t en
   uint64_t valid_rows = 0;
   auto counter = std::make_unique<ValueCounter>();
   if (IsIntegerLike(type_)) {
-    const int64_t* values = column.ints().data();
+    const table::IntVector& values = column.ints();
     int64_t gathered[kBlockRows];
     double doubles[kBlockRows];
     bool has_values = !s.moments.empty();
     for (size_t b = begin; b < end; b += kBlockRows) {
       size_t e = std::min(end, b + kBlockRows);
-      // The valid values: the column's own when the block has no null, else gathered
-      // without a branch per row.
+      // The valid values: the column's own when the block has no null and they are int64,
+      // else gathered (and widened) without a branch per row.
       size_t n = 0;
       const int64_t* ints = gathered;
-      if (AllValid(validity, b, e)) {
+      if (!AllValid(validity, b, e)) {
+        values.Visit([&](const auto* v) {
+          for (size_t i = b; i < e; ++i) {
+            gathered[n] = v[i];
+            n += validity.Get(i);
+          }
+        });
+      } else if (values.is_narrow()) {
         n = e - b;
-        ints = values + b;
+        values.CopyWide(b, n, gathered);
       } else {
-        for (size_t i = b; i < e; ++i) {
-          gathered[n] = values[i];
-          n += validity.Get(i);
-        }
+        n = e - b;
+        ints = values.wide().data() + b;
       }
       if (n == 0) continue;
       valid_rows += n;
@@ -562,7 +573,6 @@ void ColumnProfile::AddCategoryRows(const Column& column, size_t begin, size_t e
   }
   TextStats& t = *text_;
   const table::Bitmap& validity = column.validity();
-  const int32_t* codes = column.codes().data();
   // The extra last slot counts the nulls, whose codes mean nothing (but are within
   // [0, max(1, dictionary size)), as Column keeps them: 0 for an empty dictionary, whose null
   // slot that is).
@@ -574,30 +584,33 @@ void ColumnProfile::AddCategoryRows(const Column& column, size_t begin, size_t e
   constexpr size_t kLanes = 4;
   const size_t lanes = slots <= 4096 ? kLanes : 1;
   std::vector<uint64_t> per_lane(lanes * slots);
-  const uint64_t* words = validity.words().data();
-  size_t i = begin;
-  auto count_one = [&](size_t row, size_t lane) {
-    ++per_lane[lane * slots + (validity.Get(row) ? static_cast<size_t>(codes[row]) : null_slot)];
-  };
-  for (; i < end && (i & 63) != 0; ++i) count_one(i, 0);
-  if (lanes == kLanes) {
-    uint64_t* lane0 = per_lane.data();
-    for (; i + 64 <= end; i += 64) {
-      for (size_t k = i; k < i + 64; k += kLanes) {
-        ++lane0[static_cast<size_t>(codes[k])];
-        ++lane0[slots + static_cast<size_t>(codes[k + 1])];
-        ++lane0[2 * slots + static_cast<size_t>(codes[k + 2])];
-        ++lane0[3 * slots + static_cast<size_t>(codes[k + 3])];
-      }
-      // The lanes are only ever summed, so lane 0 takes the corrections (wrapping below zero
-      // for a while is fine in unsigned arithmetic).
-      for (uint64_t nulls = ~words[i >> 6]; nulls != 0; nulls &= nulls - 1) {
-        --lane0[static_cast<size_t>(codes[i + static_cast<size_t>(std::countr_zero(nulls))])];
-        ++lane0[null_slot];
+  // Templated on the code width (one byte for dictionaries up to 256 entries).
+  column.codes().Visit([&](const auto* codes) {
+    const uint64_t* words = validity.words().data();
+    size_t i = begin;
+    auto count_one = [&](size_t row, size_t lane) {
+      ++per_lane[lane * slots + (validity.Get(row) ? static_cast<size_t>(codes[row]) : null_slot)];
+    };
+    for (; i < end && (i & 63) != 0; ++i) count_one(i, 0);
+    if (lanes == kLanes) {
+      uint64_t* lane0 = per_lane.data();
+      for (; i + 64 <= end; i += 64) {
+        for (size_t k = i; k < i + 64; k += kLanes) {
+          ++lane0[static_cast<size_t>(codes[k])];
+          ++lane0[slots + static_cast<size_t>(codes[k + 1])];
+          ++lane0[2 * slots + static_cast<size_t>(codes[k + 2])];
+          ++lane0[3 * slots + static_cast<size_t>(codes[k + 3])];
+        }
+        // The lanes are only ever summed, so lane 0 takes the corrections (wrapping below zero
+        // for a while is fine in unsigned arithmetic).
+        for (uint64_t nulls = ~words[i >> 6]; nulls != 0; nulls &= nulls - 1) {
+          --lane0[static_cast<size_t>(codes[i + static_cast<size_t>(std::countr_zero(nulls))])];
+          ++lane0[null_slot];
+        }
       }
     }
-  }
-  for (; i < end; ++i) count_one(i, 0);
+    for (; i < end; ++i) count_one(i, 0);
+  });
   std::vector<uint64_t> per_code(per_lane.begin(), per_lane.begin() + slots);
   for (size_t lane = 1; lane < lanes; ++lane) {
     for (size_t c = 0; c < slots; ++c) per_code[c] += per_lane[lane * slots + c];

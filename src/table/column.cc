@@ -117,7 +117,7 @@ void Column::AppendNull() {
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp:
-      ints_.push_back(0);
+      ints_.PushBack(0);
       break;
     case DataType::kFloat64:
       doubles_.push_back(0);
@@ -129,7 +129,7 @@ void Column::AppendNull() {
       offsets_.push_back(chars_.size());
       break;
     case DataType::kCategory:
-      codes_.push_back(0);
+      codes_.PushBack(0);
       break;
   }
   validity_.Append(false);
@@ -155,7 +155,7 @@ int32_t Column::LookupOrAddCode(std::string_view v) {
 
 void Column::AppendString(std::string_view v) {
   if (type_ == DataType::kCategory) {
-    codes_.push_back(LookupOrAddCode(v));
+    codes_.PushBack(LookupOrAddCode(v));
   } else {
     chars_.append(v);
     offsets_.push_back(chars_.size());
@@ -202,7 +202,7 @@ void Column::AppendColumn(const Column& other) {
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp:
-      ints_.insert(ints_.end(), other.ints_.begin(), other.ints_.end());
+      ints_.Append(other.ints_);
       break;
     case DataType::kFloat64:
       doubles_.insert(doubles_.end(), other.doubles_.begin(), other.doubles_.end());
@@ -224,10 +224,12 @@ void Column::AppendColumn(const Column& other) {
       for (size_t i = 0; i < remap.size(); ++i) {
         remap[i] = LookupOrAddCode(other.dictionary_[i]);
       }
-      codes_.reserve(codes_.size() + other.codes_.size());
-      for (size_t i = 0; i < other.codes_.size(); ++i) {
-        codes_.push_back(other.IsValid(i) ? remap[static_cast<size_t>(other.codes_[i])] : 0);
-      }
+      codes_.Reserve(codes_.size() + other.codes_.size());
+      other.codes_.Visit([&](const auto* codes) {
+        for (size_t i = 0; i < other.codes_.size(); ++i) {
+          codes_.PushBack(other.IsValid(i) ? remap[static_cast<size_t>(codes[i])] : 0);
+        }
+      });
       break;
     }
   }
@@ -240,7 +242,7 @@ void Column::Reserve(size_t rows) {
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp:
-      ints_.reserve(rows);
+      ints_.Reserve(rows);
       break;
     case DataType::kFloat64:
       doubles_.reserve(rows);
@@ -252,7 +254,7 @@ void Column::Reserve(size_t rows) {
       offsets_.reserve(rows + 1);
       break;
     case DataType::kCategory:
-      codes_.reserve(rows);
+      codes_.Reserve(rows);
       break;
   }
 }
@@ -282,6 +284,58 @@ bool CodesInRange(const std::vector<int32_t>& codes, size_t limit) {
   return true;
 }
 
+// One-byte codes: their maximum, sixteen at a time with SSE2.
+bool CodesInRange(const std::vector<uint8_t>& codes, size_t limit) {
+  if (limit > 256 || codes.empty()) return true;
+  const uint8_t* p = codes.data();
+  const uint8_t* end = p + codes.size();
+  uint8_t top = 0;
+#ifdef __SSE2__
+  __m128i m = _mm_setzero_si128();
+  for (; end - p >= 16; p += 16) {
+    m = _mm_max_epu8(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  alignas(16) uint8_t lanes[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(lanes), m);
+  for (uint8_t lane : lanes) top = std::max(top, lane);
+#endif
+  for (; p < end; ++p) top = std::max(top, *p);
+  return top < limit;
+}
+
+}  // namespace
+
+void WidenValues(const uint8_t* src, size_t n, int32_t* dst) {
+  size_t i = 0;
+#ifdef __SSE2__
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    const __m128i lo = _mm_unpacklo_epi8(v, zero);
+    const __m128i hi = _mm_unpackhi_epi8(v, zero);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_unpacklo_epi16(lo, zero));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 4), _mm_unpackhi_epi16(lo, zero));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 8), _mm_unpacklo_epi16(hi, zero));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 12), _mm_unpackhi_epi16(hi, zero));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+void WidenValues(const int32_t* src, size_t n, int64_t* dst) {
+  size_t i = 0;
+#ifdef __SSE2__
+  for (; i + 4 <= n; i += 4) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+    const __m128i sign = _mm_srai_epi32(v, 31);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_unpacklo_epi32(v, sign));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 2), _mm_unpackhi_epi32(v, sign));
+  }
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+namespace {
 void CheckSize(const std::string& name, size_t values, const Bitmap& validity) {
   if (values != validity.size()) {
     ThrowInternal("column '" + name + "': " + std::to_string(values) + " values but " +
@@ -290,8 +344,7 @@ void CheckSize(const std::string& name, size_t values, const Bitmap& validity) {
 }
 }  // namespace
 
-Column Column::FromInts(std::string name, DataType type, std::vector<int64_t> values,
-                        Bitmap validity) {
+Column Column::FromInts(std::string name, DataType type, IntVector values, Bitmap validity) {
   CheckSize(name, values.size(), validity);
   Column c(std::move(name), type);
   c.ints_ = std::move(values);
@@ -340,12 +393,16 @@ Column Column::FromStrings(std::string name, std::vector<uint64_t> offsets, std:
   return c;
 }
 
-Column Column::FromCategory(std::string name, std::vector<int32_t> codes,
-                            std::vector<std::string> dictionary, Bitmap validity) {
+Column Column::FromCategory(std::string name, CodeVector codes, std::vector<std::string> dictionary,
+                            Bitmap validity) {
   CheckSize(name, codes.size(), validity);
-  if (!CodesInRange(codes, std::max<size_t>(dictionary.size(), 1))) {
-    for (int32_t code : codes) {
-      if (code < 0 || static_cast<size_t>(code) >= std::max<size_t>(dictionary.size(), 1)) {
+  const size_t limit = std::max<size_t>(dictionary.size(), 1);
+  const bool in_range =
+      codes.is_narrow() ? CodesInRange(codes.narrow(), limit) : CodesInRange(codes.wide(), limit);
+  if (!in_range) {
+    for (size_t i = 0; i < codes.size(); ++i) {
+      const int32_t code = codes[i];
+      if (code < 0 || static_cast<size_t>(code) >= limit) {
         ThrowInternal("column '" + name + "': category code " + std::to_string(code) +
                       " is outside the dictionary");
       }

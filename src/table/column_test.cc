@@ -314,7 +314,8 @@ TEST(ColumnTest, Int64AppendsAndNulls) {
   EXPECT_EQ(c.IntAt(0), 39);
   EXPECT_EQ(c.IntAt(1), 0);  // A null slot holds 0.
   EXPECT_EQ(c.IntAt(2), -5);
-  EXPECT_EQ(c.ints(), (std::vector<int64_t>{39, 0, -5, std::numeric_limits<int64_t>::min()}));
+  EXPECT_EQ(c.ints().ToWide(),
+            (std::vector<int64_t>{39, 0, -5, std::numeric_limits<int64_t>::min()}));
   EXPECT_DOUBLE_EQ(c.NumberAt(2), -5.0);
 }
 
@@ -399,7 +400,7 @@ TEST(ColumnTest, CategoryDictionaryDeduplicates) {
   ASSERT_EQ(c.size(), 7u);
   EXPECT_EQ(c.null_count(), 1u);
   EXPECT_EQ(c.dictionary(), (std::vector<std::string>{"Private", "State-gov", "", "Self-emp"}));
-  EXPECT_EQ(c.codes(), (std::vector<int32_t>{0, 1, 0, 2, 1, 0, 3}));
+  EXPECT_EQ(c.codes().ToWide(), (std::vector<int32_t>{0, 1, 0, 2, 1, 0, 3}));
   EXPECT_EQ(c.StringAt(0), "Private");
   EXPECT_EQ(c.StringAt(1), "State-gov");
   EXPECT_EQ(c.StringAt(3), "");
@@ -414,7 +415,7 @@ TEST(ColumnTest, CategoryAppendCodeAndLaterAppendString) {
   c.AppendCode(1);
   c.AppendString("a");  // Found in the dictionary that came from FromCategory.
   c.AppendString("c");
-  EXPECT_EQ(c.codes(), (std::vector<int32_t>{1, 0, 1, 0, 2}));
+  EXPECT_EQ(c.codes().ToWide(), (std::vector<int32_t>{1, 0, 1, 0, 2}));
   EXPECT_EQ(c.dictionary(), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(c.StringAt(2), "b");
 }
@@ -440,9 +441,9 @@ TEST(ColumnTest, CopiesAreIndependentValues) {
   copy.AppendString("d");
   original.AppendString("c");
   EXPECT_EQ(original.dictionary(), (std::vector<std::string>{"a", "b", "d", "c"}));
-  EXPECT_EQ(original.codes(), (std::vector<int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(original.codes().ToWide(), (std::vector<int32_t>{0, 1, 2, 3}));
   EXPECT_EQ(copy.dictionary(), (std::vector<std::string>{"a", "b", "c", "d"}));
-  EXPECT_EQ(copy.codes(), (std::vector<int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(copy.codes().ToWide(), (std::vector<int32_t>{0, 1, 2, 3}));
 }
 
 TEST(ColumnTest, CopiesCanBeAppendedOnSeveralThreads) {
@@ -511,7 +512,7 @@ TEST(ColumnTest, AppendFromCategoryLooksUpText) {
   dst.AppendFrom(src, 0);
   dst.AppendFrom(src, 1);
   EXPECT_EQ(dst.dictionary(), (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(dst.codes(), (std::vector<int32_t>{0, 1, 0}));
+  EXPECT_EQ(dst.codes().ToWide(), (std::vector<int32_t>{0, 1, 0}));
 }
 
 TEST(ColumnTest, AppendColumnInts) {
@@ -522,7 +523,7 @@ TEST(ColumnTest, AppendColumnInts) {
   b.AppendNull();
   b.AppendInt(4);
   a.AppendColumn(b);
-  EXPECT_EQ(a.ints(), (std::vector<int64_t>{1, 0, 0, 4}));
+  EXPECT_EQ(a.ints().ToWide(), (std::vector<int64_t>{1, 0, 0, 4}));
   EXPECT_EQ(Bits(a.validity()), (std::vector<bool>{true, false, false, true}));
   EXPECT_EQ(a.null_count(), 2u);
 }
@@ -552,7 +553,7 @@ TEST(ColumnTest, AppendColumnDoublesBoolsDatesTimestamps) {
     Column t2("t", type);
     t2.AppendInt(-20);
     t.AppendColumn(t2);
-    EXPECT_EQ(t.ints(), (std::vector<int64_t>{10, -20}));
+    EXPECT_EQ(t.ints().ToWide(), (std::vector<int64_t>{10, -20}));
   }
 }
 
@@ -658,7 +659,7 @@ TEST(ColumnTest, AppendColumnOfItself) {
   c.AppendString("x");
   c.AppendString("y");
   c.AppendColumn(c);
-  EXPECT_EQ(c.codes(), (std::vector<int32_t>{0, 1, 0, 1}));
+  EXPECT_EQ(c.codes().ToWide(), (std::vector<int32_t>{0, 1, 0, 1}));
   EXPECT_EQ(c.dictionary().size(), 2u);
 
   Column n("n", DataType::kInt64);
@@ -808,6 +809,106 @@ TEST(ColumnTest, FromBuffersRejectSizeMismatchNamingTheColumn) {
   ExpectError(ErrorCode::kInternal, {"code -1"}, [&] {
     Column::FromCategory("c", {0, -1, 1}, {"a", "b"}, three);
   });
+}
+
+// ---------------------------------------------------------------------------
+// Narrow storage (TwoWidthVector)
+
+TEST(TwoWidthVectorTest, PushBackWidensOnceAValueDoesNotFit) {
+  IntVector v;
+  EXPECT_TRUE(v.is_narrow());
+  v.PushBack(-5);
+  v.PushBack(std::numeric_limits<int32_t>::max());
+  EXPECT_TRUE(v.is_narrow());
+  EXPECT_EQ(v.narrow(), (std::vector<int32_t>{-5, std::numeric_limits<int32_t>::max()}));
+  v.PushBack(int64_t{1} << 31);
+  EXPECT_FALSE(v.is_narrow());
+  EXPECT_TRUE(v.narrow().empty());
+  v.PushBack(7);
+  EXPECT_EQ(v.wide(),
+            (std::vector<int64_t>{-5, std::numeric_limits<int32_t>::max(), int64_t{1} << 31, 7}));
+  EXPECT_EQ(v[2], int64_t{1} << 31);
+  EXPECT_EQ(v.size(), 4u);
+}
+
+TEST(TwoWidthVectorTest, AppendOfNarrowAndWideGivesWide) {
+  CodeVector a(std::vector<uint8_t>{1, 255});
+  CodeVector b(std::vector<uint8_t>{0});
+  a.Append(b);
+  EXPECT_TRUE(a.is_narrow());
+  EXPECT_EQ(a.ToWide(), (std::vector<int32_t>{1, 255, 0}));
+  a.Append(CodeVector(std::vector<int32_t>{300}));
+  EXPECT_FALSE(a.is_narrow());
+  EXPECT_EQ(a.ToWide(), (std::vector<int32_t>{1, 255, 0, 300}));
+  CodeVector c(std::vector<int32_t>{4});
+  c.Append(CodeVector(std::vector<uint8_t>{9}));
+  EXPECT_EQ(c.wide(), (std::vector<int32_t>{4, 9}));
+  // Visit hands the loop the buffer of the width there is.
+  int64_t sum = 0;
+  size_t width = 0;
+  c.Visit([&](const auto* codes) {
+    width = sizeof(*codes);
+    for (size_t i = 0; i < c.size(); ++i) sum += codes[i];
+  });
+  EXPECT_EQ(width, 4u);
+  EXPECT_EQ(sum, 13);
+}
+
+TEST(ColumnTest, AppendsWidenNarrowColumns) {
+  Column ints("n", DataType::kInt64);
+  ints.AppendInt(1);
+  ints.AppendNull();
+  EXPECT_TRUE(ints.ints().is_narrow());
+  ints.AppendInt(std::numeric_limits<int64_t>::min());
+  EXPECT_FALSE(ints.ints().is_narrow());
+  EXPECT_EQ(ints.ints().ToWide(),
+            (std::vector<int64_t>{1, 0, std::numeric_limits<int64_t>::min()}));
+
+  // The 257th distinct value of a category column takes code 256.
+  Column cat("c", DataType::kCategory);
+  for (int i = 0; i < 256; ++i) cat.AppendString("v" + std::to_string(i));
+  cat.AppendNull();
+  EXPECT_TRUE(cat.codes().is_narrow());
+  cat.AppendString("v0");
+  EXPECT_TRUE(cat.codes().is_narrow());
+  cat.AppendString("new");
+  EXPECT_FALSE(cat.codes().is_narrow());
+  EXPECT_EQ(cat.CodeAt(258), 256);
+  EXPECT_EQ(cat.StringAt(258), "new");
+  EXPECT_EQ(cat.StringAt(255), "v255");
+  EXPECT_EQ(cat.StringAt(257), "v0");
+
+  // AppendCode too; and AppendColumn of a wide column into a narrow one.
+  Column small("c", DataType::kCategory);
+  small.AppendString("a");
+  small.AppendCode(0);
+  EXPECT_TRUE(small.codes().is_narrow());
+  small.AppendColumn(cat);
+  EXPECT_FALSE(small.codes().is_narrow());
+  EXPECT_EQ(small.size(), 2 + cat.size());
+  EXPECT_EQ(small.StringAt(2 + 258), "new");
+  EXPECT_EQ(small.StringAt(2 + 1), "v1");
+  EXPECT_TRUE(small.IsNull(2 + 256));
+
+  Column narrow_ints = Column::FromInts("n", DataType::kInt64, std::vector<int32_t>{3}, [] {
+    Bitmap b;
+    b.Append(true);
+    return b;
+  }());
+  narrow_ints.AppendColumn(ints);
+  EXPECT_EQ(narrow_ints.ints().ToWide(),
+            (std::vector<int64_t>{3, 1, 0, std::numeric_limits<int64_t>::min()}));
+}
+
+TEST(ColumnTest, FromCategoryChecksOneByteCodesToo) {
+  Bitmap three;
+  three.AppendMany(true, 3);
+  ExpectError(ErrorCode::kInternal, {"category code 2 is outside the dictionary"}, [&] {
+    Column::FromCategory("c", std::vector<uint8_t>{0, 2, 1}, {"a", "b"}, three);
+  });
+  Column c = Column::FromCategory("c", std::vector<uint8_t>{0, 1, 1}, {"a", "b"}, three);
+  EXPECT_TRUE(c.codes().is_narrow());
+  EXPECT_EQ(c.StringAt(1), "b");
 }
 
 // ---------------------------------------------------------------------------

@@ -122,9 +122,12 @@ constexpr std::string_view kDeltaPackedName = "delta_packed";
 struct IntArray {
   const void* data = nullptr;
   size_t count = 0;
-  size_t element_bytes = 8;  // 4: int32; 8: int64 or uint64
+  size_t element_bytes = 8;  // In memory. 1: uint8; 4: int32 or uint32; 8: int64 or uint64
   bool is_signed = true;     // for 4-byte elements: sign-extended when widened
   bool delta = false;        // delta-pack (increasing sequences) rather than pack
+  // In the file when not packed: a column's narrow storage (uint8 codes, int32 integers) is
+  // stored as its wide type, so the file does not depend on how the table held the values.
+  size_t stored_bytes = 8;
 };
 
 struct PackedInts {
@@ -168,9 +171,9 @@ MLOOP_PACK_CLONES std::pair<int64_t, int64_t> StoredRange(const T* v, size_t n, 
     }
     return {lo, hi};
   }
-  // In the elements' own type when they are 32 bits wide: twice the lanes. (Wider ones are
-  // compared as int64, the stored values, whatever their signedness.)
-  using Compared = std::conditional_t<sizeof(T) == 4, T, int64_t>;
+  // In the elements' own type when they are 32 bits wide or narrower: more lanes. (Wider
+  // ones are compared as int64, the stored values, whatever their signedness.)
+  using Compared = std::conditional_t<sizeof(T) <= 4, T, int64_t>;
   Compared low = static_cast<Compared>(v[0]);
   Compared high = low;
   for (size_t i = 1; i < n; ++i) {
@@ -276,16 +279,20 @@ PackedInts PackDeltaRange(int64_t first, int64_t step, size_t n, std::unique_ptr
 // Packs `a` into `out` with the narrowest width (1, 2 or 4 bytes) that holds the span of
 // its stored values; plain (out untouched) when none is narrower than the elements.
 PackedInts PackInts(const IntArray& a, std::unique_ptr<char[]>* out) {
+  const size_t stored = a.stored_bytes;
+  if (a.element_bytes == 1) {
+    return PackTyped(static_cast<const uint8_t*>(a.data), a.count, stored, a.delta, out);
+  }
   if (a.element_bytes == 4) {
     if (a.is_signed) {
-      return PackTyped(static_cast<const int32_t*>(a.data), a.count, 4, a.delta, out);
+      return PackTyped(static_cast<const int32_t*>(a.data), a.count, stored, a.delta, out);
     }
-    return PackTyped(static_cast<const uint32_t*>(a.data), a.count, 4, a.delta, out);
+    return PackTyped(static_cast<const uint32_t*>(a.data), a.count, stored, a.delta, out);
   }
   if (a.is_signed) {
-    return PackTyped(static_cast<const int64_t*>(a.data), a.count, 8, a.delta, out);
+    return PackTyped(static_cast<const int64_t*>(a.data), a.count, stored, a.delta, out);
   }
-  return PackTyped(static_cast<const uint64_t*>(a.data), a.count, 8, a.delta, out);
+  return PackTyped(static_cast<const uint64_t*>(a.data), a.count, stored, a.delta, out);
 }
 
 // Digest of the parts of the file that hold no data: header ‖ footer ‖ footer
@@ -356,7 +363,19 @@ class FileBuilder {
                   std::is_same_v<T, int32_t>);
     size_t index = AddArray(values);
     pending_[index].ints =
-        IntArray{values.data(), values.size(), sizeof(T), std::is_signed_v<T>, delta};
+        IntArray{values.data(), values.size(), sizeof(T), std::is_signed_v<T>, delta, sizeof(T)};
+    return index;
+  }
+  // A column's values, stored as its wide type whatever their width in memory. Narrow
+  // values always pack (their span fits fewer bytes than the wide type), so the plain
+  // bytes added here, the narrow ones, are only used when there are none.
+  template <typename Narrow, typename Wide>
+  size_t AddIntArray(const TwoWidthVector<Narrow, Wide>& values) {
+    if (!values.is_narrow()) return AddIntArray(values.wide(), /*delta=*/false);
+    static_assert(sizeof(Narrow) < sizeof(Wide) && sizeof(Narrow) <= 4);
+    size_t index = AddArray(values.narrow());
+    pending_[index].ints = IntArray{values.narrow().data(),   values.size(),   sizeof(Narrow),
+                                    std::is_signed_v<Narrow>, /*delta=*/false, sizeof(Wide)};
     return index;
   }
 
@@ -604,7 +623,7 @@ std::string EncodeColumnarFile(const Table& table, std::string_view name,
       case DataType::kInt64:
       case DataType::kDate:
       case DataType::kTimestamp:
-        buffers[kValues] = builder.AddIntArray(c.ints(), /*delta=*/false);
+        buffers[kValues] = builder.AddIntArray(c.ints());
         break;
       case DataType::kFloat64:
         buffers[kValues] = builder.AddArray(c.doubles());
@@ -617,7 +636,7 @@ std::string EncodeColumnarFile(const Table& table, std::string_view name,
         buffers[kChars] = builder.AddBuffer(c.chars());
         break;
       case DataType::kCategory: {
-        buffers[kCodes] = builder.AddIntArray(c.codes(), /*delta=*/false);
+        buffers[kCodes] = builder.AddIntArray(c.codes());
         std::vector<uint64_t> offsets;
         std::string chars;
         DictionaryBuffers(c.dictionary(), &offsets, &chars);
@@ -1020,6 +1039,32 @@ class BufferReader {
     return values;
   }
 
+  // Integers stored as Wide, read at Narrow when they all fit: straight from a packed
+  // buffer whose range fits Narrow, else by narrowing what a wide read gives.
+  template <typename Narrow, typename Wide>
+  TwoWidthVector<Narrow, Wide> ReadNarrowable(size_t index, const std::string& what) {
+    const BufferRef& b = f_.buffers[index];
+    const PackedInts& p = b.packing;
+    if (p.encoding == IntEncoding::kPacked && p.width <= 4) {
+      // Every value lies in [base, base + 2^(8 * width) - 1].
+      const int64_t span = (int64_t{1} << (8 * p.width)) - 1;
+      int64_t top;
+      if (!__builtin_add_overflow(p.base, span, &top) &&
+          p.base >= int64_t{std::numeric_limits<Narrow>::min()} &&
+          top <= int64_t{std::numeric_limits<Narrow>::max()}) {
+        std::string packed(b.size, '\0');
+        Read(index, packed.data(), what);
+        return Unpack<Narrow>(p, packed);
+      }
+    }
+    std::vector<Wide> wide = ReadArray<Wide>(index, what);
+    using Values = TwoWidthVector<Narrow, Wide>;
+    if (!std::all_of(wide.begin(), wide.end(), [](Wide v) { return Values::Fits(v); })) {
+      return wide;
+    }
+    return std::vector<Narrow>(wide.begin(), wide.end());
+  }
+
   std::string ReadBytes(size_t index, const std::string& what) {
     std::string bytes(f_.buffers[index].size, '\0');
     Read(index, bytes.data(), what);
@@ -1058,7 +1103,7 @@ Column ReadColumn(const OpenedFile& f, const ColumnEntry& c, BufferReader* reade
     case DataType::kTimestamp:
       return Column::FromInts(
           name, c.field.type,
-          reader->ReadArray<int64_t>(c.Buffer(kValues), where + "values buffer"),
+          reader->ReadNarrowable<int32_t, int64_t>(c.Buffer(kValues), where + "values buffer"),
           std::move(validity));
     case DataType::kFloat64:
       return Column::FromDoubles(
@@ -1078,7 +1123,8 @@ Column ReadColumn(const OpenedFile& f, const ColumnEntry& c, BufferReader* reade
       return Column::FromStrings(name, std::move(offsets), std::move(chars), std::move(validity));
     }
     case DataType::kCategory: {
-      auto codes = reader->ReadArray<int32_t>(c.Buffer(kCodes), where + "codes buffer");
+      CodeVector codes =
+          reader->ReadNarrowable<uint8_t, int32_t>(c.Buffer(kCodes), where + "codes buffer");
       auto offsets = reader->ReadArray<uint64_t>(c.Buffer(kDictionaryOffsets),
                                                  where + "dictionary_offsets buffer");
       std::string chars =
@@ -1093,15 +1139,18 @@ Column ReadColumn(const OpenedFile& f, const ColumnEntry& c, BufferReader* reade
         if (!seen.insert(entry).second) bad("dictionary entry repeated");
         dictionary.emplace_back(entry);
       }
-      for (size_t i = 0; i < codes.size(); ++i) {
-        // A null's slot holds 0, which may point past an empty dictionary.
-        uint64_t limit =
-            validity.Get(i) ? dictionary.size() : std::max<size_t>(1, dictionary.size());
-        if (codes[i] < 0 || static_cast<uint64_t>(codes[i]) >= limit) {
-          bad("row " + std::to_string(i) + " has code " + std::to_string(codes[i]) +
-              " outside the dictionary of " + std::to_string(dictionary.size()));
+      codes.Visit([&](const auto* code) {
+        for (size_t i = 0; i < codes.size(); ++i) {
+          // A null's slot holds 0, which may point past an empty dictionary.
+          uint64_t limit =
+              validity.Get(i) ? dictionary.size() : std::max<size_t>(1, dictionary.size());
+          const auto value = static_cast<int64_t>(code[i]);
+          if (value < 0 || static_cast<uint64_t>(value) >= limit) {
+            bad("row " + std::to_string(i) + " has code " + std::to_string(value) +
+                " outside the dictionary of " + std::to_string(dictionary.size()));
+          }
         }
-      }
+      });
       return Column::FromCategory(name, std::move(codes), std::move(dictionary),
                                   std::move(validity));
     }

@@ -164,12 +164,12 @@ void ExpectTablesEqual(const Table& a, const Table& b) {
     ASSERT_EQ(x.type(), y.type());
     EXPECT_EQ(x.validity().words(), y.validity().words());
     EXPECT_EQ(x.null_count(), y.null_count());
-    EXPECT_EQ(x.ints(), y.ints());
+    EXPECT_EQ(x.ints().ToWide(), y.ints().ToWide());
     ExpectSameBytes(x.doubles(), y.doubles(), "doubles");
     EXPECT_EQ(x.bools(), y.bools());
     EXPECT_EQ(x.offsets(), y.offsets());
     EXPECT_EQ(x.chars(), y.chars());
-    EXPECT_EQ(x.codes(), y.codes());
+    EXPECT_EQ(x.codes().ToWide(), y.codes().ToWide());
     EXPECT_EQ(x.dictionary(), y.dictionary());
     for (size_t r = 0; r < x.size(); ++r) EXPECT_EQ(x.ValueToString(r), y.ValueToString(r));
   }
@@ -197,6 +197,70 @@ TEST_F(ColumnarFileTest, ColumnarRoundTripsBulkBuiltColumns) {
   t.AddColumn(Column::FromStrings("s", {0, 0, 0, 0}, "", Validity({1, 1, 1})));
   WriteColumnarFile(t, Path("t.mlcol"));
   ExpectTablesEqual(t, ReadColumnarFile(Path("t.mlcol")));
+}
+
+// Whether a column holds its values narrow (one-byte codes, int32 integers) or wide is not
+// in the file: both encode to the same bytes. Reading gives the narrow storage when the
+// values fit it.
+TEST_F(ColumnarFileTest, ColumnarNarrowAndWideStorageEncodeAlike) {
+  const size_t n = 5000;
+  std::vector<int32_t> ints32(n);
+  std::vector<uint8_t> codes8(n);
+  std::vector<int32_t> big_codes(n);
+  std::vector<int64_t> big_ints(n);
+  for (size_t i = 0; i < n; ++i) {
+    ints32[i] = static_cast<int32_t>(i * 7919 % 100003) - 50000;
+    codes8[i] = static_cast<uint8_t>(i % 3 == 0 ? 0 : i * 31 % 200);
+    big_codes[i] = static_cast<int32_t>(i % 300);
+    big_ints[i] = static_cast<int64_t>(i) << 33;
+  }
+  std::vector<std::string> dictionary, big_dictionary;
+  for (int i = 0; i < 200; ++i) dictionary.push_back("v" + std::to_string(i));
+  for (int i = 0; i < 300; ++i) big_dictionary.push_back("w" + std::to_string(i));
+  auto valid = [&] { return Validity(std::vector<bool>(n, true)); };
+  auto table = [&](bool narrow) {
+    Table t;
+    t.AddColumn(Column::FromInts(
+        "i", DataType::kInt64,
+        narrow ? IntVector(ints32) : IntVector(std::vector<int64_t>(ints32.begin(), ints32.end())),
+        valid()));
+    t.AddColumn(Column::FromInts("d", DataType::kDate,
+                                 narrow ? IntVector(std::vector<int32_t>(n, 19000))
+                                        : IntVector(std::vector<int64_t>(n, 19000)),
+                                 valid()));
+    t.AddColumn(Column::FromCategory(
+        "c",
+        narrow ? CodeVector(codes8)
+               : CodeVector(std::vector<int32_t>(codes8.begin(), codes8.end())),
+        dictionary, valid()));
+    t.AddColumn(Column::FromCategory("wide_codes", big_codes, big_dictionary, valid()));
+    t.AddColumn(Column::FromInts("wide_ints", DataType::kInt64, big_ints, valid()));
+    // Packed to one byte from a negative base.
+    std::vector<int64_t> small(n);
+    for (size_t i = 0; i < n; ++i) small[i] = static_cast<int64_t>(i % 201) - 100;
+    t.AddColumn(Column::FromInts(
+        "small", DataType::kInt64,
+        narrow ? IntVector(std::vector<int32_t>(small.begin(), small.end())) : IntVector(small),
+        valid()));
+    return t;
+  };
+  const Table narrow = table(true);
+  const Table wide = table(false);
+  ASSERT_TRUE(narrow.column(0).ints().is_narrow());
+  ASSERT_FALSE(wide.column(0).ints().is_narrow());
+  EXPECT_EQ(EncodeColumnarFile(narrow, "t"), EncodeColumnarFile(wide, "t"));
+  WriteColumnarFile(wide, Path("w.mlcol"));
+  Table back = ReadColumnarFile(Path("w.mlcol"));
+  ExpectTablesEqual(narrow, back);
+  EXPECT_TRUE(back.column(0).ints().is_narrow());
+  EXPECT_TRUE(back.column(1).ints().is_narrow());
+  EXPECT_TRUE(back.column(2).codes().is_narrow());
+  EXPECT_FALSE(back.column(3).codes().is_narrow());
+  EXPECT_FALSE(back.column(4).ints().is_narrow());
+  EXPECT_TRUE(back.column(5).ints().is_narrow());
+  EXPECT_EQ(back.column(5).IntAt(0), -100);
+  EXPECT_EQ(back.column(3).CodeAt(299), 299);
+  EXPECT_EQ(back.column(4).IntAt(n - 1), static_cast<int64_t>(n - 1) << 33);
 }
 
 TEST_F(ColumnarFileTest, ColumnarRoundTripsEmptyTables) {
@@ -355,7 +419,7 @@ TEST_F(ColumnarFileTest, ColumnarProjectionReadsOnlyThoseColumns) {
   EXPECT_EQ(back.column(1).name(), "ints");
   EXPECT_EQ(back.line_numbers(), t.line_numbers());
   EXPECT_EQ(back.column(0).dictionary(), t.FindColumn("category")->dictionary());
-  EXPECT_EQ(back.column(1).ints(), t.FindColumn("ints")->ints());
+  EXPECT_EQ(back.column(1).ints().ToWide(), t.FindColumn("ints")->ints().ToWide());
 
   options.columns = std::vector<std::string>{};
   back = ReadColumnarFile(Path("t.mlcol"), options);

@@ -41,6 +41,13 @@
 // 4. FinishColumn closes the gaps chunks left below their row bound, merges the category
 //    dictionaries and assembles the validity bitmaps, one column per task.
 //
+// Integer (int64, date) and category columns are written narrow, as Column stores them:
+// int32 values and one-byte codes. A chunk meeting a value outside int32, or whose
+// dictionary may pass 256 entries, goes over to full-width buffers of its own, and
+// FinishColumn widens the column once when the file needs it. On the bench file the
+// buffers take 28 MB instead of 63 (ingest: peak RSS 105 -> 72 MB, about 8 ms less kernel
+// time, as the kernel zeroes fewer fresh pages).
+//
 // When a chunk does not end where the next begins (a boundary fell inside a quoted
 // field), everything is parsed again sequentially; when an inferred type turns out too
 // narrow, everything is parsed again with the wider type.
@@ -100,9 +107,9 @@ struct BufferSpan {
 //   chunk headers), so it is mapped in 4 KiB pages, which no later fault turns into a
 //   huge page: MADV_COLLAPSE (Linux 6.1+) does, and only where the whole 2 MiB page lies
 //   in advised memory, ours. It copies the few bytes written.
-// On the bench file 24-28 of the 63 MB were in huge pages with interior-only advice, and
-// 54-59 MB are now: ingest took about 7 ms less CPU (most of it kernel time), at the same
-// peak RSS.
+// On the bench file, when its buffers took 63 MB, 24-28 MB were in huge pages with interior-only
+// advice, and 54-59 MB are now: ingest took about 7 ms less CPU (most of it kernel time), at the
+// same peak RSS.
 void AdviseHugePages(const std::vector<BufferSpan>& spans) {
 #ifdef MADV_HUGEPAGE
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
@@ -158,7 +165,7 @@ void Reserve(std::vector<T>* v, size_t n, std::vector<BufferSpan>* spans) {
 // Sizes `v`, reserved by Reserve, to `n` zero values. The whole pages the values will
 // take are first faulted in by one madvise(MADV_POPULATE_WRITE) call: taking the same
 // pages one fault at a time, as the zero-fill would, costs more kernel time per page
-// (4 KiB ones most of all; about 5 ms of CPU for the 63 MB of the bench file). It changes
+// (4 KiB ones most of all; about 5 ms of CPU for 63 MB of buffers). It changes
 // no value: the zero-fill still writes every one. A kernel without MADV_POPULATE_WRITE
 // (before 5.14) answers EINVAL, and the zero-fill faults the pages in as before.
 template <typename T>
@@ -179,10 +186,16 @@ void Resize(std::vector<T>* v, size_t n) {
 // writes only its own rows [row_begin, row_begin + row_capacity), so chunks parse in
 // parallel without sharing a byte.
 struct ColumnBuffers {
-  std::vector<int64_t> ints;  // int64, date, timestamp.
+  // int64, date: one int32 each (Column's narrow storage: the bench file's 6 int64 columns
+  // take 16 MB instead of 33), unless the chunk keeps its own (ChunkColumn::ints64).
+  std::vector<int32_t> ints;
+  std::vector<int64_t> timestamps;  // Microseconds, which rarely fit 32 bits.
   std::vector<double> doubles;
   std::vector<uint8_t> bools;
-  std::vector<int32_t> codes;  // category: codes into the chunk's dictionary.
+  // category: codes into the chunk's dictionary, one byte each (Column's narrow storage:
+  // the bench file's 9 category columns take 6 MB instead of 25), unless the chunk keeps
+  // its own (ChunkColumn::codes32).
+  std::vector<uint8_t> codes;
   // string: offsets[row + 1] is the end of the row's text in its chunk's chars.
   std::vector<uint64_t> offsets;
 };
@@ -215,6 +228,13 @@ struct ChunkColumn {
   std::string chars;                // string: the text of the chunk's values.
   internal::StringDictionary dict;  // category.
   size_t seeded = 0;                // category: codes below this are chunk 0's.
+  // category: the chunk's codes at full width, its rows from the chunk's first on, once a
+  // batch could take its dictionary past 256 entries (rare); the column buffer's rows of
+  // the chunk are then not used. FinishCategory joins the two kinds.
+  std::vector<int32_t> codes32;
+  // int64, date: the chunk's values at full width, its rows from the chunk's first on, once
+  // one did not fit int32 (rare); the column buffer's rows of the chunk are then not used.
+  std::vector<int64_t> ints64;
   // category: the dictionary's first marker_checked values were checked for null markers,
   // and holds_marker says whether one is.
   size_t marker_checked = 0;
@@ -396,14 +416,39 @@ struct ParsePlan {
 
 std::string Describe(DataType t) { return std::string(DataTypeName(t)); }
 
+// Batch rows whose value did not fit int32: their rows and values.
+using WideValues = std::vector<std::pair<size_t, int64_t>>;
+
+// Stores an int64 value to an int32 or int64 slot; one that does not fit int32 is noted in
+// `wide` (its slot gets the low bits), so that the chunk can go over to int64 after the
+// batch (ChunkParser::WidenInts). The check costs a compare per value, predicted.
+template <typename Int>
+[[gnu::always_inline]] inline void StoreInt(Int* out, size_t r, int64_t v, WideValues* wide) {
+  if constexpr (std::is_same_v<Int, int32_t>) {
+    if (static_cast<int32_t>(v) != v) [[unlikely]] {
+      wide->emplace_back(r, v);
+    }
+  }
+  out[r] = static_cast<Int>(v);
+}
+
 // How DecodeColumn stores the values of one column type: Put converts `text` into batch
 // row r and returns false when it does not fit the type; PutNull stores the placeholder
 // of a null. `readable_end` bounds the buffer `text` points into. Put is forced inline:
 // it is the body of the decoding loops.
+template <typename Int>
 struct IntSink {
-  int64_t* out;
+  Int* out;
+  WideValues* wide;
   [[gnu::always_inline]] bool Put(size_t r, std::string_view text, const char* readable_end) {
-    return internal::ParseInt64(text, &out[r], readable_end);
+    if constexpr (std::is_same_v<Int, int64_t>) {
+      return internal::ParseInt64(text, &out[r], readable_end);
+    } else {
+      int64_t v;
+      if (!internal::ParseInt64(text, &v, readable_end)) return false;
+      StoreInt(out, r, v, wide);
+      return true;
+    }
   }
   void PutNull(size_t r) { out[r] = 0; }
 };
@@ -427,12 +472,14 @@ struct BoolSink {
   void PutNull(size_t r) { out[r] = 0; }
 };
 
+template <typename Int>
 struct DateSink {
-  int64_t* out;
+  Int* out;
+  WideValues* wide;
   [[gnu::always_inline]] bool Put(size_t r, std::string_view text, const char*) {
     auto v = ParseIsoDate(text);
     if (!v) return false;
-    out[r] = *v;
+    StoreInt(out, r, *v, wide);
     return true;
   }
   void PutNull(size_t r) { out[r] = 0; }
@@ -457,11 +504,14 @@ struct StringSink {
   void PutNull(size_t r) { ends[r] = chars->size(); }
 };
 
+// Code: uint8_t or int32_t (ChunkColumn::codes32). One-byte codes are only written while
+// the dictionary has room for the batch's rows within 256 entries, so every code fits.
+template <typename Code>
 struct CategorySink {
-  int32_t* out;
+  Code* out;
   internal::StringDictionary* dict;
   [[gnu::always_inline]] bool Put(size_t r, std::string_view text, const char* readable_end) {
-    out[r] = dict->FindOrAdd(text, readable_end);
+    out[r] = static_cast<Code>(dict->FindOrAdd(text, readable_end));
     return true;
   }
   void PutNull(size_t r) { out[r] = 0; }
@@ -472,8 +522,9 @@ struct CategorySink {
 // dictionary holds none: a field it knows is then no marker, and only the fields it does
 // not know (new values and markers, rare) need the check (on the bench file, a sequential
 // read took 2-3 ms less CPU).
+template <typename Code>
 struct KnownFirstCategorySink {
-  int32_t* out;
+  Code* out;
   internal::StringDictionary* dict;
   const internal::NullMatcher* nulls;
   // The field is a null marker (out[r] is not set) or a value (it is).
@@ -484,16 +535,23 @@ struct KnownFirstCategorySink {
       if (nulls->Matches(text, false)) return false;
       code = dict->FindOrAdd(text, readable_end);
     }
-    out[r] = code;
+    out[r] = static_cast<Code>(code);
     return true;
   }
   // As CategorySink's (DecodeColumn does not pass this sink on to DecodeMixed).
   bool Put(size_t r, std::string_view text, const char* readable_end) {
-    out[r] = dict->FindOrAdd(text, readable_end);
+    out[r] = static_cast<Code>(dict->FindOrAdd(text, readable_end));
     return true;
   }
   void PutNull(size_t r) { out[r] = 0; }
 };
+
+template <typename Sink>
+constexpr bool kIsCategorySink =
+    std::is_same_v<Sink, CategorySink<uint8_t>> || std::is_same_v<Sink, CategorySink<int32_t>>;
+template <typename Sink>
+constexpr bool kIsKnownFirstCategorySink = std::is_same_v<Sink, KnownFirstCategorySink<uint8_t>> ||
+                                           std::is_same_v<Sink, KnownFirstCategorySink<int32_t>>;
 
 // True when `text` is a valid value of type `t` (any text is a string or a category).
 bool ReadsAs(std::string_view text, DataType t) {
@@ -686,7 +744,7 @@ class ChunkParser {
       DecodeMixed(c, sink);
       return;
     }
-    if constexpr (std::is_same_v<Sink, CategorySink>) {
+    if constexpr (kIsCategorySink<Sink>) {
       if (!DictionaryHoldsMarker(c)) {
         DecodeColumn(c, KnownFirstCategorySink{sink.out, sink.dict, plan_.nulls});
         return;
@@ -749,7 +807,7 @@ class ChunkParser {
       // Padded, the bound is relative to the text, so that the sinks' checks against it
       // fold away at compile time.
       const char* readable_end = kPadded ? p + kPadding : data_end;
-      if constexpr (std::is_same_v<Sink, KnownFirstCategorySink>) {
+      if constexpr (kIsKnownFirstCategorySink<Sink>) {
         if (!sink.PutUnlessNull(r, text, readable_end)) {
           failed |= uint64_t{1} << r;
           sink.PutNull(r);
@@ -899,13 +957,23 @@ class ChunkParser {
       ChunkColumn& col = chunk_->columns[c];
       switch (d_.types[c]) {
         case DataType::kInt64:
-          DecodeColumn(c, IntSink{b.ints.data() + at});
+          if (col.ints64.empty()) {
+            DecodeColumn(c, IntSink<int32_t>{b.ints.data() + at, &wide_values_});
+            if (!wide_values_.empty()) WidenInts(c, at);
+          } else {
+            DecodeColumn(c, IntSink<int64_t>{ChunkInts64(c, at), nullptr});
+          }
           break;
         case DataType::kDate:
-          DecodeColumn(c, DateSink{b.ints.data() + at});
+          if (col.ints64.empty()) {
+            DecodeColumn(c, DateSink<int32_t>{b.ints.data() + at, &wide_values_});
+            if (!wide_values_.empty()) WidenInts(c, at);
+          } else {
+            DecodeColumn(c, DateSink<int64_t>{ChunkInts64(c, at), nullptr});
+          }
           break;
         case DataType::kTimestamp:
-          DecodeColumn(c, TimestampSink{b.ints.data() + at});
+          DecodeColumn(c, TimestampSink{b.timestamps.data() + at});
           break;
         case DataType::kFloat64:
           DecodeColumn(c, FloatSink{b.doubles.data() + at});
@@ -918,10 +986,48 @@ class ChunkParser {
           DecodeColumn(c, StringSink{b.offsets.data() + at + 1, &col.chars});
           break;
         case DataType::kCategory:
-          DecodeColumn(c, CategorySink{b.codes.data() + at, &col.dict});
+          // Each row adds at most one entry to the dictionary.
+          if (col.codes32.empty() && col.dict.size() + batch_rows_ > 256) WidenCodes(c, at);
+          if (col.codes32.empty()) {
+            DecodeColumn(c, CategorySink<uint8_t>{b.codes.data() + at, &col.dict});
+          } else {
+            DecodeColumn(c, CategorySink<int32_t>{ChunkCodes32(c, at), &col.dict});
+          }
           break;
       }
     }
+  }
+
+  // Integer column c's values of the chunk's row at buffer row `at`, once at full width.
+  int64_t* ChunkInts64(size_t c, size_t at) {
+    return chunk_->columns[c].ints64.data() + (at - chunk_->row_begin);
+  }
+
+  // Moves integer column c's values of the chunk's rows so far, the batch's at buffer row
+  // `at` included, to the chunk's own int64 values, and stores there the batch's values
+  // that did not fit int32 (wide_values_).
+  [[gnu::noinline]] void WidenInts(size_t c, size_t at) {
+    std::vector<int64_t>& wide = chunk_->columns[c].ints64;
+    wide.resize(chunk_->row_capacity);
+    const int32_t* narrow = (*plan_.buffers)[c].ints.data();
+    std::copy(narrow + chunk_->row_begin, narrow + at + batch_rows_, wide.begin());
+    int64_t* batch = ChunkInts64(c, at);
+    for (const auto& [r, v] : wide_values_) batch[r] = v;
+    wide_values_.clear();
+  }
+
+  // Category column c's codes of the chunk's row at buffer row `at`, once at full width.
+  int32_t* ChunkCodes32(size_t c, size_t at) {
+    return chunk_->columns[c].codes32.data() + (at - chunk_->row_begin);
+  }
+
+  // Moves category column c's codes of the chunk's rows before buffer row `at` to the
+  // chunk's own full-width codes, where the rest will go.
+  [[gnu::noinline]] void WidenCodes(size_t c, size_t at) {
+    std::vector<int32_t>& wide = chunk_->columns[c].codes32;
+    wide.resize(chunk_->row_capacity);
+    const uint8_t* narrow = (*plan_.buffers)[c].codes.data();
+    std::copy(narrow + chunk_->row_begin, narrow + at, wide.begin());
   }
 
   // Removes the rejected rows' text from string column c, whose batch rows start at
@@ -976,8 +1082,14 @@ class ChunkParser {
       switch (d_.types[c]) {
         case DataType::kInt64:
         case DataType::kDate:
+          if (chunk_->columns[c].ints64.empty()) {
+            compact(b.ints.data() + at);
+          } else {
+            compact(ChunkInts64(c, at));
+          }
+          break;
         case DataType::kTimestamp:
-          compact(b.ints.data() + at);
+          compact(b.timestamps.data() + at);
           break;
         case DataType::kFloat64:
           compact(b.doubles.data() + at);
@@ -990,7 +1102,11 @@ class ChunkParser {
           compact(b.offsets.data() + at + 1);
           break;
         case DataType::kCategory:
-          compact(b.codes.data() + at);
+          if (chunk_->columns[c].codes32.empty()) {
+            compact(b.codes.data() + at);
+          } else {
+            compact(ChunkCodes32(c, at));
+          }
           break;
       }
       uint64_t bits = 0;
@@ -1023,6 +1139,7 @@ class ChunkParser {
   std::vector<MalformedRow> rejected_rows_;
   std::vector<MalformedRow> pending_;      // Malformed records met while filling the batch.
   std::vector<uint64_t> chars_begin_;      // Per string column: its chars before the batch.
+  WideValues wide_values_;                 // Of the column being decoded.
   std::vector<bool> null_reads_as_value_;  // Per column: some null marker has its type.
   internal::FieldList record_;
   std::string scratch_;
@@ -1034,7 +1151,7 @@ class ChunkParser {
 // task per column. Taking it here, not in the tasks, matters: freed, it goes back to this
 // thread's allocator arena, so a process reading file after file reuses it. Taken by the
 // pool's threads, it came from their arenas, which glibc trims, and every call faulted in
-// fresh pages again (measured: 10-20 ms for the 63 MB of the bench file, against 2 ms).
+// fresh pages again (measured: 10-20 ms for 63 MB of buffers, against 2 ms).
 void AllocateBuffers(const std::vector<DataType>& types, size_t rows, size_t threads,
                      std::vector<ColumnBuffers>* buffers) {
   buffers->assign(types.size(), ColumnBuffers{});
@@ -1044,8 +1161,10 @@ void AllocateBuffers(const std::vector<DataType>& types, size_t rows, size_t thr
     switch (types[c]) {
       case DataType::kInt64:
       case DataType::kDate:
-      case DataType::kTimestamp:
         Reserve(&b.ints, rows, &spans);
+        break;
+      case DataType::kTimestamp:
+        Reserve(&b.timestamps, rows, &spans);
         break;
       case DataType::kFloat64:
         Reserve(&b.doubles, rows, &spans);
@@ -1067,8 +1186,10 @@ void AllocateBuffers(const std::vector<DataType>& types, size_t rows, size_t thr
     switch (types[c]) {
       case DataType::kInt64:
       case DataType::kDate:
-      case DataType::kTimestamp:
         Resize(&b.ints, rows);
+        break;
+      case DataType::kTimestamp:
+        Resize(&b.timestamps, rows);
         break;
       case DataType::kFloat64:
         Resize(&b.doubles, rows);
@@ -1101,41 +1222,88 @@ void CloseGaps(std::vector<T>* values, const std::vector<Chunk>& chunks) {
 }
 
 // Merges the chunks' dictionaries of category column c into the file's, in order of first
-// appearance, and rewrites the codes of chunks that numbered a value differently.
+// appearance, and sets remaps[i] to what chunk i's codes become (empty: they stay).
 //
 // The file's dictionary is chunk 0's followed by each later chunk's values new to it,
 // in chunk order. Chunks after 0 started from chunk 0's dictionary (`seeded`), so only
 // their codes from `seeded` on can differ from the file's, and often none do.
-//
-// `validity` is the column's, with the gaps closed; nulls keep code 0.
-std::vector<std::string> MergeCategory(std::vector<int32_t>* codes, std::vector<Chunk>& chunks,
-                                       size_t c, const Bitmap& validity) {
+std::vector<std::string> MergeDictionaries(std::vector<Chunk>& chunks, size_t c,
+                                           std::vector<std::vector<int32_t>>* remaps) {
   internal::StringDictionary merged = std::move(chunks[0].columns[c].dict);
-  std::vector<int32_t> remap;
-  size_t at = chunks[0].rows;  // The chunk's first row in `validity`.
-  for (size_t i = 1; i < chunks.size(); at += chunks[i].rows, ++i) {
+  remaps->assign(chunks.size(), {});
+  for (size_t i = 1; i < chunks.size(); ++i) {
     const ChunkColumn& col = chunks[i].columns[c];
+    std::vector<int32_t>& remap = (*remaps)[i];
     remap.resize(col.dict.size());
     bool identity = true;
     for (size_t k = 0; k < remap.size(); ++k) {
       remap[k] = k < col.seeded ? static_cast<int32_t>(k) : merged.FindOrAdd(col.dict.value(k));
       identity = identity && remap[k] == static_cast<int32_t>(k);
     }
-    if (identity) continue;
-    int32_t* p = codes->data() + chunks[i].row_begin;
-    const int32_t seeded = static_cast<int32_t>(col.seeded);
-    if (seeded > 0) {
-      // Only codes of values new to the chunk change; a null's 0 is chunk 0's and stays.
-      for (size_t r = 0; r < chunks[i].rows; ++r) {
-        if (p[r] >= seeded) p[r] = remap[static_cast<size_t>(p[r])];
-      }
-    } else {
-      for (size_t r = 0; r < chunks[i].rows; ++r) {
-        p[r] = validity.Get(at + r) ? remap[static_cast<size_t>(p[r])] : 0;
-      }
-    }
+    if (identity) remap.clear();
   }
   return merged.TakeValues();
+}
+
+// Writes the `rows` codes of a chunk, src, as the file's dictionary numbers them to dst,
+// which is src or below it in the same buffer, or another buffer. The chunk's rows start at
+// row `at` of `validity`, the column's with the gaps closed; nulls keep code 0.
+template <typename Src, typename Dst>
+void MoveCodes(const Src* src, Dst* dst, size_t rows, const std::vector<int32_t>& remap,
+               size_t seeded, const Bitmap& validity, size_t at) {
+  if (remap.empty()) {
+    if constexpr (std::is_same_v<Src, Dst>) {
+      if (src != dst) std::memmove(dst, src, rows * sizeof(Src));
+    } else {
+      for (size_t r = 0; r < rows; ++r) dst[r] = static_cast<Dst>(src[r]);
+    }
+  } else if (seeded > 0) {
+    // Only codes of values new to the chunk change; a null's 0 is chunk 0's and stays.
+    for (size_t r = 0; r < rows; ++r) {
+      const auto code = static_cast<size_t>(src[r]);
+      dst[r] = static_cast<Dst>(code >= seeded ? remap[code] : static_cast<int32_t>(code));
+    }
+  } else {
+    for (size_t r = 0; r < rows; ++r) {
+      dst[r] = static_cast<Dst>(validity.Get(at + r) ? remap[static_cast<size_t>(src[r])] : 0);
+    }
+  }
+}
+
+// The category column c: the chunks' codes, in one-byte codes or their own full-width ones
+// (ChunkColumn::codes32), renumbered by the file's dictionary and joined without gaps. One
+// byte per row when the file's dictionary has at most 256 entries, int32 otherwise: then,
+// rarely, every chunk's codes are widened here, once.
+Column FinishCategory(std::string name, ColumnBuffers& b, std::vector<Chunk>& chunks, size_t c,
+                      Bitmap validity) {
+  std::vector<std::vector<int32_t>> remaps;
+  std::vector<std::string> dictionary = MergeDictionaries(chunks, c, &remaps);
+  auto join = [&](auto* dst) {
+    size_t at = 0;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const Chunk& ch = chunks[i];
+      const ChunkColumn& col = ch.columns[c];
+      if (col.codes32.empty()) {
+        MoveCodes(b.codes.data() + ch.row_begin, dst + at, ch.rows, remaps[i], col.seeded, validity,
+                  at);
+      } else {
+        MoveCodes(col.codes32.data(), dst + at, ch.rows, remaps[i], col.seeded, validity, at);
+      }
+      at += ch.rows;
+    }
+    return at;
+  };
+  if (dictionary.size() <= 256) {
+    // Moving down within b.codes: each chunk's rows start at or after where they go.
+    b.codes.resize(join(b.codes.data()));
+    return Column::FromCategory(std::move(name), std::move(b.codes), std::move(dictionary),
+                                std::move(validity));
+  }
+  std::vector<int32_t> codes(validity.size());
+  join(codes.data());
+  b.codes = {};
+  return Column::FromCategory(std::move(name), std::move(codes), std::move(dictionary),
+                              std::move(validity));
 }
 
 Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vector<Chunk>& chunks,
@@ -1146,10 +1314,34 @@ Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vect
   }
   switch (type) {
     case DataType::kInt64:
-    case DataType::kDate:
+    case DataType::kDate: {
+      const bool narrow = std::all_of(chunks.begin(), chunks.end(), [&](const Chunk& ch) {
+        return ch.columns[c].ints64.empty();
+      });
+      if (narrow) {
+        CloseGaps(&b.ints, chunks);
+        return Column::FromInts(std::move(name), type, std::move(b.ints), std::move(validity));
+      }
+      // A value did not fit int32: every chunk's values are widened, once.
+      std::vector<int64_t> values(validity.size());
+      size_t at = 0;
+      for (const Chunk& ch : chunks) {
+        const std::vector<int64_t>& own = ch.columns[c].ints64;
+        if (own.empty()) {
+          const int32_t* src = b.ints.data() + ch.row_begin;
+          std::copy(src, src + ch.rows, values.begin() + static_cast<ptrdiff_t>(at));
+        } else {
+          std::copy(own.begin(), own.begin() + static_cast<ptrdiff_t>(ch.rows),
+                    values.begin() + static_cast<ptrdiff_t>(at));
+        }
+        at += ch.rows;
+      }
+      b.ints = {};
+      return Column::FromInts(std::move(name), type, std::move(values), std::move(validity));
+    }
     case DataType::kTimestamp:
-      CloseGaps(&b.ints, chunks);
-      return Column::FromInts(std::move(name), type, std::move(b.ints), std::move(validity));
+      CloseGaps(&b.timestamps, chunks);
+      return Column::FromInts(std::move(name), type, std::move(b.timestamps), std::move(validity));
     case DataType::kFloat64:
       CloseGaps(&b.doubles, chunks);
       return Column::FromDoubles(std::move(name), std::move(b.doubles), std::move(validity));
@@ -1180,12 +1372,8 @@ Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vect
       return Column::FromStrings(std::move(name), std::move(b.offsets), std::move(chars),
                                  std::move(validity));
     }
-    case DataType::kCategory: {
-      std::vector<std::string> dictionary = MergeCategory(&b.codes, chunks, c, validity);
-      CloseGaps(&b.codes, chunks);
-      return Column::FromCategory(std::move(name), std::move(b.codes), std::move(dictionary),
-                                  std::move(validity));
-    }
+    case DataType::kCategory:
+      return FinishCategory(std::move(name), b, chunks, c, std::move(validity));
   }
   ThrowInternal("unknown column type");
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include "core/error.h"
@@ -466,6 +467,76 @@ TEST(CsvReaderTest, LineNumbersAreARangeOnlyWhenRowsRunOnLineByLine) {
       if (row > 0) {
         EXPECT_EQ(parallel.table.line_numbers()[row - 1], whole.table.line_numbers()[row - 1]);
       }
+    }
+  }
+}
+
+// Category codes take one byte per row while the file's dictionary has at most 256 entries.
+// A chunk whose dictionary may pass 256 entries keeps its own int32 codes, and the column is
+// widened, once, after the parse, only when the file's dictionary has more than 256 entries.
+TEST(CsvReaderTest, CategoryCodesWidenWhenALaterChunkBringsThe257thValue) {
+  // About 4.5 MB: with 4 threads, the seed chunk and several more. `fresh` values appear
+  // only in the last rows, so in the last chunk.
+  auto value = [](int i, int rows, int fresh) {
+    return i >= rows - fresh ? "w" + std::to_string(rows - i) : "v" + std::to_string(i % 200);
+  };
+  const int rows = 300000;
+  for (const int fresh : {56, 57, 120}) {
+    SCOPED_TRACE("values new in the last chunk: " + std::to_string(fresh));
+    std::string text = "id,c\n";
+    for (int i = 0; i < rows; ++i) text += std::to_string(i) + "," + value(i, rows, fresh) + "\n";
+    CsvOptions o;
+    o.column_types = {{"c", DataType::kCategory}};
+    o.threads = 4;
+    auto parallel = Read(text, o);
+    o.threads = 1;
+    auto sequential = Read(text, o);
+    for (const CsvReadResult* r : {&parallel, &sequential}) {
+      ASSERT_EQ(r->table.num_rows(), static_cast<size_t>(rows));
+      const Column& c = r->table.column(1);
+      ASSERT_EQ(c.dictionary().size(), static_cast<size_t>(200 + fresh));
+      EXPECT_EQ(c.codes().is_narrow(), 200 + fresh <= 256);
+      for (int i : {0, 1, 199, 200, 150000, rows - fresh - 1, rows - fresh, rows - 2, rows - 1}) {
+        EXPECT_EQ(c.StringAt(static_cast<size_t>(i)), value(i, rows, fresh)) << "row " << i;
+      }
+      // Codes number values in order of first appearance.
+      EXPECT_EQ(c.CodeAt(rows - 1), 200 + fresh - 1);
+    }
+  }
+}
+
+// Integers take 4 bytes per row while they fit int32. A chunk meeting one that does not goes
+// over to int64 for its rows, and the column is widened once after the parse.
+TEST(CsvReaderTest, IntegersWidenWhenOnlyTheLastChunkHoldsOneOutsideInt32) {
+  const int rows = 300000;
+  for (const int64_t big : {int64_t{2147483648}, int64_t{-2147483649},
+                            std::numeric_limits<int64_t>::max(), int64_t{2147483647}}) {
+    SCOPED_TRACE("last value " + std::to_string(big));
+    std::string text = "id,n,d\n";
+    for (int i = 0; i < rows; ++i) {
+      // The big value sits in the middle of the last batch; a date column beside it stays
+      // narrow.
+      const int64_t n = i == rows - 20 ? big : -i;
+      text += std::to_string(i) + "," + std::to_string(n) + ",2024-01-0" +
+              std::to_string(1 + i % 9) + "\n";
+    }
+    CsvOptions o;
+    o.column_types = {{"n", DataType::kInt64}, {"d", DataType::kDate}};
+    o.threads = 4;
+    auto parallel = Read(text, o);
+    o.threads = 1;
+    auto sequential = Read(text, o);
+    for (const CsvReadResult* r : {&parallel, &sequential}) {
+      ASSERT_EQ(r->table.num_rows(), static_cast<size_t>(rows));
+      const Column& n = r->table.column(1);
+      EXPECT_EQ(n.ints().is_narrow(), big == int64_t{2147483647});
+      EXPECT_TRUE(r->table.column(0).ints().is_narrow());
+      EXPECT_TRUE(r->table.column(2).ints().is_narrow());
+      for (int i : {0, 1, 150000, rows - 21, rows - 19, rows - 1}) {
+        EXPECT_EQ(n.IntAt(static_cast<size_t>(i)), -i) << "row " << i;
+      }
+      EXPECT_EQ(n.IntAt(rows - 20), big);
+      EXPECT_EQ(Cell(r->table, 2, rows - 1), "2024-01-0" + std::to_string(1 + (rows - 1) % 9));
     }
   }
 }

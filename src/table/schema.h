@@ -16,7 +16,7 @@ enum class DataType {
   kFloat64,    // "float64": IEEE doubles; NaN is a value, missing is a null.
   kBool,       // "bool": true/false.
   kString,     // "string": UTF-8 text of any length.
-  kCategory,   // "category": UTF-8 text stored as int32 codes into a dictionary.
+  kCategory,   // "category": UTF-8 text stored as codes into a dictionary (column.h).
   kDate,       // "date": days since 1970-01-01.
   kTimestamp,  // "timestamp": microseconds since 1970-01-01T00:00:00Z.
 };

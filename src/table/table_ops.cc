@@ -40,6 +40,14 @@ std::vector<T> Gather(const std::vector<T>& src, std::span<const size_t> rows) {
   return out;
 }
 
+// At the source's width.
+template <typename Narrow, typename Wide>
+TwoWidthVector<Narrow, Wide> Gather(const TwoWidthVector<Narrow, Wide>& src,
+                                    std::span<const size_t> rows) {
+  if (src.is_narrow()) return Gather(src.narrow(), rows);
+  return Gather(src.wide(), rows);
+}
+
 Column TakeStrings(const Column& c, std::span<const size_t> rows, Bitmap validity) {
   const uint64_t* off = c.offsets().data();
   const char* chars = c.chars().data();
@@ -117,11 +125,12 @@ void AppendAsText(const Column& c, std::vector<uint64_t>& offsets, std::string& 
     }
     case DataType::kCategory: {
       const auto& dict = c.dictionary();
-      const int32_t* codes = c.codes().data();
-      for (size_t i = 0; i < n; ++i) {
-        if (c.IsValid(i)) chars.append(dict[static_cast<size_t>(codes[i])]);
-        offsets.push_back(chars.size());
-      }
+      c.codes().Visit([&](const auto* codes) {
+        for (size_t i = 0; i < n; ++i) {
+          if (c.IsValid(i)) chars.append(dict[static_cast<size_t>(codes[i])]);
+          offsets.push_back(chars.size());
+        }
+      });
       return;
     }
     default:
@@ -148,17 +157,32 @@ Column ConcatColumn(const std::string& name, DataType type, const std::vector<Co
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp: {
-      std::vector<int64_t> values;
-      values.reserve(rows);
-      for (Column* p : parts) {
-        const auto& src = p->ints();
-        if (type == DataType::kTimestamp && p->type() == DataType::kDate) {
-          for (int64_t days : src) values.push_back(days * kMicrosPerDay);
-        } else {
-          values.insert(values.end(), src.begin(), src.end());
+      // int32 when every part is and no date becomes a timestamp, int64 otherwise.
+      auto to_timestamp = [&](const Column* p) {
+        return type == DataType::kTimestamp && p->type() == DataType::kDate;
+      };
+      const bool narrow = std::all_of(parts.begin(), parts.end(), [&](const Column* p) {
+        return p->ints().is_narrow() && !to_timestamp(p);
+      });
+      auto concat = [&](auto value_type) {
+        using Value = decltype(value_type);
+        std::vector<Value> values;
+        values.reserve(rows);
+        for (Column* p : parts) {
+          p->ints().Visit([&](const auto* src) {
+            if (to_timestamp(p)) {
+              for (size_t r = 0; r < p->size(); ++r) {
+                values.push_back(static_cast<Value>(int64_t{src[r]} * kMicrosPerDay));
+              }
+            } else {
+              values.insert(values.end(), src, src + p->size());
+            }
+          });
+          release(p);
         }
-        release(p);
-      }
+        return IntVector(std::move(values));
+      };
+      IntVector values = narrow ? concat(int32_t{}) : concat(int64_t{});
       return Column::FromInts(name, type, std::move(values), std::move(validity));
     }
     case DataType::kFloat64: {
@@ -166,7 +190,9 @@ Column ConcatColumn(const std::string& name, DataType type, const std::vector<Co
       values.reserve(rows);
       for (Column* p : parts) {
         if (p->type() == DataType::kInt64) {
-          for (int64_t v : p->ints()) values.push_back(static_cast<double>(v));
+          p->ints().Visit([&](const auto* src) {
+            for (size_t r = 0; r < p->size(); ++r) values.push_back(static_cast<double>(src[r]));
+          });
         } else {
           values.insert(values.end(), p->doubles().begin(), p->doubles().end());
         }
@@ -191,12 +217,13 @@ Column ConcatColumn(const std::string& name, DataType type, const std::vector<Co
       dictionary.reserve(entries);
       std::unordered_map<std::string_view, int32_t> index;
       index.reserve(entries);
-      std::vector<int32_t> codes;
-      codes.reserve(rows);
-      for (Column* p : parts) {
+      // The merged dictionary first, so that the codes can be written at their final width.
+      std::vector<std::vector<int32_t>> remaps;
+      remaps.reserve(parts.size());
+      for (const Column* p : parts) {
         const auto& dict = p->dictionary();
         // A null's slot may hold code 0 even with an empty dictionary.
-        std::vector<int32_t> remap(std::max<size_t>(dict.size(), 1), 0);
+        std::vector<int32_t>& remap = remaps.emplace_back(std::max<size_t>(dict.size(), 1), 0);
         for (size_t i = 0; i < dict.size(); ++i) {
           auto it = index.find(dict[i]);
           if (it == index.end()) {
@@ -206,13 +233,26 @@ Column ConcatColumn(const std::string& name, DataType type, const std::vector<Co
           }
           remap[i] = it->second;
         }
-        // A null holds code 0 (column.h), whatever its part's slot held.
-        const std::vector<int32_t>& part_codes = p->codes();
-        for (size_t r = 0; r < part_codes.size(); ++r) {
-          codes.push_back(p->IsValid(r) ? remap[static_cast<size_t>(part_codes[r])] : 0);
-        }
-        release(p);
       }
+      auto concat = [&](auto code_type) {
+        using Code = decltype(code_type);
+        std::vector<Code> codes;
+        codes.reserve(rows);
+        for (size_t k = 0; k < parts.size(); ++k) {
+          Column* p = parts[k];
+          const std::vector<int32_t>& remap = remaps[k];
+          // A null holds code 0 (column.h), whatever its part's slot held.
+          p->codes().Visit([&](const auto* part_codes) {
+            for (size_t r = 0; r < p->size(); ++r) {
+              codes.push_back(
+                  static_cast<Code>(p->IsValid(r) ? remap[static_cast<size_t>(part_codes[r])] : 0));
+            }
+          });
+          release(p);
+        }
+        return CodeVector(std::move(codes));
+      };
+      CodeVector codes = dictionary.size() <= 256 ? concat(uint8_t{}) : concat(int32_t{});
       return Column::FromCategory(name, std::move(codes), std::move(dictionary),
                                   std::move(validity));
     }

@@ -249,6 +249,39 @@ TEST(ConcatTablesTest, CategoriesMergeDictionariesAndRemapCodes) {
   for (size_t row : {2, 5, 9}) EXPECT_EQ(c.codes()[row], 0) << "row " << row;
 }
 
+// Narrow parts give a narrow column; a wide part, or a dictionary past 256 entries once
+// merged, gives a wide one. Gathering keeps the source's width.
+TEST(ConcatTablesTest, NarrowAndWidePartsGiveTheWidthTheValuesNeed) {
+  Table narrow = ConcatTables({OneColumn(Ints({1, -2})), OneColumn(Ints({3}))});
+  EXPECT_TRUE(narrow.column(0).ints().is_narrow());
+  Table wide = ConcatTables({OneColumn(Ints({1, -2})), OneColumn(Ints({int64_t{1} << 40}))});
+  EXPECT_FALSE(wide.column(0).ints().is_narrow());
+  EXPECT_EQ(wide.column(0).ints().ToWide(), (std::vector<int64_t>{1, -2, int64_t{1} << 40}));
+  EXPECT_TRUE(TakeRows(narrow, std::vector<size_t>{2, 0}).column(0).ints().is_narrow());
+  EXPECT_EQ(TakeRows(wide, std::vector<size_t>{2, 0}).column(0).IntAt(0), int64_t{1} << 40);
+
+  // 200 values in each part, 100 of them shared: 300 once merged.
+  std::vector<std::string> first, second;
+  for (int i = 0; i < 200; ++i) {
+    first.push_back("v" + std::to_string(i));
+    second.push_back("v" + std::to_string(i + 100));
+  }
+  Table a = OneColumn(Texts(first, DataType::kCategory));
+  Table b = OneColumn(Texts(second, DataType::kCategory));
+  ASSERT_TRUE(a.column(0).codes().is_narrow());
+  Table got = ConcatTables({a, b});
+  const Column& c = got.column(0);
+  EXPECT_EQ(c.dictionary().size(), 300u);
+  EXPECT_FALSE(c.codes().is_narrow());
+  EXPECT_EQ(c.CodeAt(399), 299);
+  EXPECT_EQ(c.StringAt(399), "v299");
+  EXPECT_EQ(c.StringAt(200), "v100");
+  EXPECT_EQ(c.CodeAt(200), 100);
+  Table same = ConcatTables({a, a});
+  EXPECT_TRUE(same.column(0).codes().is_narrow());
+  EXPECT_EQ(same.column(0).StringAt(399), "v199");
+}
+
 TEST(ConcatTablesTest, OtherMixesGiveString) {
   // category + string.
   Table got = ConcatTables({OneColumn(Texts({"a", "<null>"}, DataType::kCategory)),
