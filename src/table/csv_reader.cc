@@ -110,12 +110,16 @@ struct BufferSpan {
 // On the bench file, when its buffers took 63 MB, 24-28 MB were in huge pages with interior-only
 // advice, and 54-59 MB are now: ingest took about 7 ms less CPU (most of it kernel time), at the
 // same peak RSS.
+// Buffers under 2 MiB are advised too: they hold no 2 MiB page of their own, but advising
+// them keeps the buffers one area with their neighbours, whose shared 2 MiB pages then
+// qualify. With one-byte category codes (683 KB each on the bench file) left out, the
+// 28 MB table was split into areas and 6 MB of it was in huge pages; with them, 20 MB, and
+// the process's exit (freeing what is left in 4 KiB pages) took 3.5 ms instead of 4.7.
 void AdviseHugePages(const std::vector<BufferSpan>& spans) {
 #ifdef MADV_HUGEPAGE
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
   for (const BufferSpan& s : spans) {
-    if (s.bytes < kHugePage) continue;
     const uintptr_t begin = reinterpret_cast<uintptr_t>(s.data) & ~(page - 1);
     const uintptr_t end = (reinterpret_cast<uintptr_t>(s.data) + s.bytes + page - 1) & ~(page - 1);
     (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
@@ -123,7 +127,6 @@ void AdviseHugePages(const std::vector<BufferSpan>& spans) {
   // The value Linux gives it, for C libraries whose headers predate it.
   constexpr int kMadvCollapse = 25;
   for (const BufferSpan& s : spans) {
-    if (s.bytes < kHugePage) continue;
     const uintptr_t first = reinterpret_cast<uintptr_t>(s.data) & ~(kHugePage - 1);
     const uintptr_t last = (reinterpret_cast<uintptr_t>(s.data) + s.bytes - 1) & ~(kHugePage - 1);
     // Advice only: where the 2 MiB page is not all ours, or the kernel is older, the
