@@ -242,6 +242,15 @@ TEST_F(ColumnarFileTest, ColumnarNarrowAndWideStorageEncodeAlike) {
         "small", DataType::kInt64,
         narrow ? IntVector(std::vector<int32_t>(small.begin(), small.end())) : IntVector(small),
         valid()));
+    // From 0, four bytes wide: as int32, the values are their own packed bytes (stored in
+    // place, as one-byte codes from 0 are).
+    std::vector<int64_t> counts(n);
+    for (size_t i = 0; i < n; ++i) counts[i] = static_cast<int64_t>(i * 41 % 4999);
+    counts[7] = 70000;
+    t.AddColumn(Column::FromInts(
+        "counts", DataType::kInt64,
+        narrow ? IntVector(std::vector<int32_t>(counts.begin(), counts.end())) : IntVector(counts),
+        valid()));
     return t;
   };
   const Table narrow = table(true);
@@ -261,6 +270,12 @@ TEST_F(ColumnarFileTest, ColumnarNarrowAndWideStorageEncodeAlike) {
   EXPECT_EQ(back.column(5).IntAt(0), -100);
   EXPECT_EQ(back.column(3).CodeAt(299), 299);
   EXPECT_EQ(back.column(4).IntAt(n - 1), static_cast<int64_t>(n - 1) << 33);
+  EXPECT_EQ(back.column(6).IntAt(7), 70000);
+  const Json f = Footer(ReadFile(Path("w.mlcol")));
+  const Json& counts = f["buffers"][f["columns"][6]["buffers"]["values"].get<size_t>()];
+  EXPECT_EQ(counts["encoding"], "packed");
+  EXPECT_EQ(counts["width"], 4u);
+  EXPECT_EQ(counts["base"], 0);
 }
 
 TEST_F(ColumnarFileTest, ColumnarRoundTripsEmptyTables) {
