@@ -672,7 +672,7 @@ IngestResult Ingest(store::Workspace& workspace, const IngestRequest& request) {
     timer.Done("encode version");
     puts.Put(std::move(bytes), &v.data_artifact);
   }
-  // The table's memory (the bench file's: 28 MB) is returned to the system on a thread of its
+  // The table's memory (the bench file's: 23 MB) is returned to the system on a thread of its
   // own, as the reports are made and the ingestion committed.
   std::future<void> freed =
       std::async(std::launch::async, [t = std::move(clean)]() mutable { t = table::Table(); });

@@ -24,6 +24,16 @@ CsvReadResult Read(std::string_view text, CsvOptions o = {}) {
 
 std::string Cell(const Table& t, size_t c, size_t r) { return t.column(c).ValueToString(r); }
 
+// `text` read on four threads, then on one: the tables must agree.
+std::vector<CsvReadResult> ReadOnFourThreadsAndOne(std::string_view text, CsvOptions o) {
+  std::vector<CsvReadResult> out;
+  for (size_t threads : {4, 1}) {
+    o.threads = threads;
+    out.push_back(Read(text, o));
+  }
+  return out;
+}
+
 TEST(CsvReaderTest, ReadsHeaderAndTypes) {
   auto r = Read("id,price,name,when,ok\n1,2.5,apple,2024-01-02,true\n2,3,pear,2024-02-03,false\n");
   const Table& t = r.table;
@@ -487,13 +497,9 @@ TEST(CsvReaderTest, CategoryCodesWidenWhenALaterChunkBringsThe257thValue) {
     for (int i = 0; i < rows; ++i) text += std::to_string(i) + "," + value(i, rows, fresh) + "\n";
     CsvOptions o;
     o.column_types = {{"c", DataType::kCategory}};
-    o.threads = 4;
-    auto parallel = Read(text, o);
-    o.threads = 1;
-    auto sequential = Read(text, o);
-    for (const CsvReadResult* r : {&parallel, &sequential}) {
-      ASSERT_EQ(r->table.num_rows(), static_cast<size_t>(rows));
-      const Column& c = r->table.column(1);
+    for (const CsvReadResult& r : ReadOnFourThreadsAndOne(text, o)) {
+      ASSERT_EQ(r.table.num_rows(), static_cast<size_t>(rows));
+      const Column& c = r.table.column(1);
       ASSERT_EQ(c.dictionary().size(), static_cast<size_t>(200 + fresh));
       EXPECT_EQ(c.codes().is_narrow(), 200 + fresh <= 256);
       for (int i : {0, 1, 199, 200, 150000, rows - fresh - 1, rows - fresh, rows - 2, rows - 1}) {
@@ -522,21 +528,17 @@ TEST(CsvReaderTest, IntegersWidenWhenOnlyTheLastChunkHoldsOneOutsideInt32) {
     }
     CsvOptions o;
     o.column_types = {{"n", DataType::kInt64}, {"d", DataType::kDate}};
-    o.threads = 4;
-    auto parallel = Read(text, o);
-    o.threads = 1;
-    auto sequential = Read(text, o);
-    for (const CsvReadResult* r : {&parallel, &sequential}) {
-      ASSERT_EQ(r->table.num_rows(), static_cast<size_t>(rows));
-      const Column& n = r->table.column(1);
+    for (const CsvReadResult& r : ReadOnFourThreadsAndOne(text, o)) {
+      ASSERT_EQ(r.table.num_rows(), static_cast<size_t>(rows));
+      const Column& n = r.table.column(1);
       EXPECT_EQ(n.ints().is_narrow(), big == int64_t{2147483647});
-      EXPECT_TRUE(r->table.column(0).ints().is_narrow());
-      EXPECT_TRUE(r->table.column(2).ints().is_narrow());
+      EXPECT_TRUE(r.table.column(0).ints().is_narrow());
+      EXPECT_TRUE(r.table.column(2).ints().is_narrow());
       for (int i : {0, 1, 150000, rows - 21, rows - 19, rows - 1}) {
         EXPECT_EQ(n.IntAt(static_cast<size_t>(i)), -i) << "row " << i;
       }
       EXPECT_EQ(n.IntAt(rows - 20), big);
-      EXPECT_EQ(Cell(r->table, 2, rows - 1), "2024-01-0" + std::to_string(1 + (rows - 1) % 9));
+      EXPECT_EQ(Cell(r.table, 2, rows - 1), "2024-01-0" + std::to_string(1 + (rows - 1) % 9));
     }
   }
 }
