@@ -618,20 +618,27 @@ class ChunkParser {
   }
 
   void Run() {
-#ifdef MLOOP_HAVE_AVX512_PATH
-    if (stops_.avx512()) {
-      RunAvx512();
-      return;
+#ifdef MLOOP_HAVE_X86_SIMD_PATHS
+    switch (stops_.simd()) {
+      case internal::StopBytes::Simd::kAvx512:
+        RunAvx512();
+        return;
+      case internal::StopBytes::Simd::kAvx2:
+        RunAvx2();
+        return;
+      case internal::StopBytes::Simd::kBaseline:
+        break;
     }
 #endif
     RunLoop();
   }
 
  private:
-#ifdef MLOOP_HAVE_AVX512_PATH
-  // RunLoop compiled for CPUs with AVX-512BW, so that the scanner's 64-byte compares
+#ifdef MLOOP_HAVE_X86_SIMD_PATHS
+  // RunLoop compiled for CPUs with AVX-512BW or AVX2, so that the scanner's wide compares
   // (StopBytes::Mask64) are inlined into the split loop instead of called per window.
   [[gnu::target("avx512f,avx512bw")]] void RunAvx512() { RunLoop(); }
+  [[gnu::target("avx2")]] void RunAvx2() { RunLoop(); }
 #endif
 
   // Splits the chunk's records into batches and converts each (Flush).

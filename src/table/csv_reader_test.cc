@@ -321,6 +321,51 @@ TEST(CsvReaderTest, CountBytesAgreesWithAByteByByteCount) {
   }
 }
 
+// Each way StopBytes::Mask64 compares (the baseline, and AVX2 and AVX-512 where this CPU
+// has them) must mark exactly the stop bytes and tell a window with a byte that is not
+// ASCII, for dialects whose stop bytes the AVX2 nibble table tells apart (',', '\t', ';')
+// and for those it cannot (a delimiter sharing its low four bits with '\n', '\r' or the
+// quote, a delimiter that is not ASCII), with and without a quote character.
+TEST(CsvReaderTest, EveryStopByteMaskAgreesWithTheByteTable) {
+  using Simd = internal::StopBytes::Simd;
+  std::mt19937 rng(11);
+  const std::vector<internal::TokenizerDialect> dialects = {
+      {',', '"', false}, {'\t', '"', false}, {';', '\'', false}, {',', '\0', false},
+      {'*', '"', false}, {'2', '"', false},  {'\x8c', '"', false}};
+  for (const internal::TokenizerDialect& d : dialects) {
+    // Every byte value, with the stop bytes and their look-alikes (the same low four bits)
+    // more often than chance would give them.
+    std::string alphabet;
+    for (int b = 0; b < 256; ++b) alphabet.push_back(static_cast<char>(b));
+    for (const char ch : {d.delimiter, '\n', '\r', '"', '\'', '\x0c', '\x1a', '\x2a', '\x22'}) {
+      alphabet.append(20, ch);
+    }
+    for (const Simd simd : {Simd::kBaseline, Simd::kAvx2, Simd::kAvx512}) {
+      if (simd > internal::StopBytes::BestSimd()) continue;
+      const internal::StopBytes stops(d, simd);
+      ASSERT_EQ(stops.simd(), simd);
+      for (int round = 0; round < 300; ++round) {
+        char window[64];
+        for (char& ch : window) ch = alphabet[rng() % alphabet.size()];
+        // Some windows all ASCII, so that the flag is seen both ways.
+        if (round % 2 == 0) {
+          for (char& ch : window) ch = static_cast<char>(static_cast<uint8_t>(ch) & 0x7f);
+        }
+        uint64_t want = 0;
+        bool want_non_ascii = false;
+        for (int i = 0; i < 64; ++i) {
+          if (stops(window[i])) want |= uint64_t{1} << i;
+          if (static_cast<uint8_t>(window[i]) >= 0x80) want_non_ascii = true;
+        }
+        bool non_ascii = false;
+        EXPECT_EQ(stops.Mask64(window, &non_ascii), want)
+            << "delimiter " << int{d.delimiter} << ", simd " << static_cast<int>(simd);
+        EXPECT_EQ(non_ascii, want_non_ascii);
+      }
+    }
+  }
+}
+
 // The split of plain records (SplitPlainRecord) meets a record's delimiters and line end
 // in 64-byte scan windows: a record with one field too many or too few must be caught
 // wherever those fall in the windows, with or without a quote character (without one,

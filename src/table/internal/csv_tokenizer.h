@@ -18,7 +18,7 @@
 #endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define MLOOP_HAVE_AVX512_PATH 1
+#define MLOOP_HAVE_X86_SIMD_PATHS 1
 #endif
 
 namespace mloop::table::internal {
@@ -118,7 +118,23 @@ class SpecialBytes {
 // '\n', '\r' and the quote character. Immutable; shared by the StopScanners of an input.
 class StopBytes {
  public:
-  explicit StopBytes(const TokenizerDialect& d) {
+  // How Mask64 compares: the build targets baseline x86-64 (SSE2), and the wider
+  // instructions are chosen at run time, as the CPU allows.
+  enum class Simd { kBaseline, kAvx2, kAvx512 };
+  // The widest this CPU runs.
+  static Simd BestSimd() {
+#ifdef MLOOP_HAVE_X86_SIMD_PATHS
+    static const Simd best = __builtin_cpu_supports("avx512bw") ? Simd::kAvx512
+                             : __builtin_cpu_supports("avx2")   ? Simd::kAvx2
+                                                                : Simd::kBaseline;
+    return best;
+#else
+    return Simd::kBaseline;
+#endif
+  }
+
+  // `simd` above BestSimd() is lowered to it (tests ask for each level).
+  explicit StopBytes(const TokenizerDialect& d, Simd simd = BestSimd()) {
     table_.fill(0);
     table_[static_cast<uint8_t>(d.delimiter)] = 1;
     table_['\n'] = 1;
@@ -132,27 +148,38 @@ class StopBytes {
     cr_ = _mm_set1_epi8('\r');
     quote_ = _mm_set1_epi8(quote);
 #endif
-#ifdef MLOOP_HAVE_AVX512_PATH
-    static const bool kAvx512 = __builtin_cpu_supports("avx512bw");
-    avx512_ = kAvx512;
+    simd_ = std::min(simd, BestSimd());
     bytes_[0] = d.delimiter;
     bytes_[1] = '\n';
     bytes_[2] = '\r';
     bytes_[3] = quote;
-#endif
+    // The nibble table: entry i is the stop byte whose low four bits are i, and for the
+    // i no stop byte ends in, a byte that does not end in i (so that it matches nothing).
+    // It classifies a byte in one shuffle and one compare when the stop bytes are ASCII
+    // and differ in their low four bits, as ',', '\t', ';', '|' do with '\n', '\r', '"'.
+    by_nibble_ok_ = true;
+    for (size_t i = 0; i < 16; ++i) by_nibble_[i] = i == 0 ? 1 : 0;
+    bool taken[16] = {};
+    for (char b : bytes_) {
+      const auto u = static_cast<uint8_t>(b);
+      if (u >= 0x80 || (taken[u & 15] && by_nibble_[u & 15] != b)) by_nibble_ok_ = false;
+      taken[u & 15] = true;
+      by_nibble_[u & 15] = b;
+    }
   }
   bool operator()(char c) const { return table_[static_cast<uint8_t>(c)] != 0; }
 
-#ifdef MLOOP_HAVE_AVX512_PATH
-  // True when Mask64 uses AVX-512BW.
-  bool avx512() const { return avx512_; }
-#endif
+  // The instructions Mask64 uses.
+  Simd simd() const { return simd_; }
 
   // Bit i set when p[i] stops, for the 64 bytes at p. Sets `*non_ascii` when one of the
-  // bytes is not ASCII (leaves it alone otherwise).
+  // bytes is not ASCII (leaves it alone otherwise). Inlined as the baseline version,
+  // with a call to the wider one the CPU allows; code compiled for that target (the
+  // reader's split loop has such copies, ChunkParser::RunAvx2 and RunAvx512) inlines it.
   [[gnu::always_inline]] uint64_t Mask64(const char* p, bool* non_ascii) const {
-#ifdef MLOOP_HAVE_AVX512_PATH
-    if (avx512_) return Mask64Avx512(p, non_ascii);
+#ifdef MLOOP_HAVE_X86_SIMD_PATHS
+    if (simd_ == Simd::kAvx512) return Mask64Avx512(p, non_ascii);
+    if (simd_ == Simd::kAvx2) return Mask64Avx2(p, non_ascii);
 #endif
 #ifdef __SSE2__
     __m128i high = _mm_setzero_si128();
@@ -182,11 +209,33 @@ class StopBytes {
     return static_cast<unsigned>(_mm_movemask_epi8(hit));
   }
 #endif
-#ifdef MLOOP_HAVE_AVX512_PATH
-  // Mask64 in one 64-byte load and four compares into mask registers, about a third of
-  // the SSE2 version's instructions, for CPUs with AVX-512BW (chosen at run time; the
-  // build targets baseline x86-64). Inlined only into code compiled for AVX-512 (the
-  // reader's split loop has such a copy, ChunkParser::RunAvx512); elsewhere a call.
+#ifdef MLOOP_HAVE_X86_SIMD_PATHS
+  // Mask64 in two 32-byte loads, for CPUs with AVX2: each byte is looked up in the nibble
+  // table by its low four bits (a byte from 0x80 up looks up 0) and compared with what it
+  // finds, two instructions per 32 bytes where four compares and three ORs were needed;
+  // four compares when the table cannot tell the stop bytes apart.
+  [[gnu::target("avx2")]] uint32_t Mask32Avx2(__m256i v) const {
+    if (by_nibble_ok_) [[likely]] {
+      const __m256i table = _mm256_broadcastsi128_si256(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(by_nibble_)));
+      return static_cast<uint32_t>(
+          _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_shuffle_epi8(table, v), v)));
+    }
+    const __m256i hit =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(bytes_[0])),
+                                        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(bytes_[1]))),
+                        _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(bytes_[2])),
+                                        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(bytes_[3]))));
+    return static_cast<uint32_t>(_mm256_movemask_epi8(hit));
+  }
+  [[gnu::target("avx2")]] uint64_t Mask64Avx2(const char* p, bool* non_ascii) const {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+    if (_mm256_movemask_epi8(_mm256_or_si256(a, b)) != 0) *non_ascii = true;
+    return Mask32Avx2(a) | uint64_t{Mask32Avx2(b)} << 32;
+  }
+  // Mask64 in one 64-byte load and four compares into mask registers, for CPUs with
+  // AVX-512BW.
   [[gnu::target("avx512f,avx512bw")]] uint64_t Mask64Avx512(const char* p, bool* non_ascii) const {
     const __m512i v = _mm512_loadu_si512(p);
     if (_mm512_movepi8_mask(v) != 0) *non_ascii = true;
@@ -195,10 +244,12 @@ class StopBytes {
            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(bytes_[2])) |
            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(bytes_[3]));
   }
-  bool avx512_ = false;
-  char bytes_[4] = {};  // The stop bytes: delimiter, '\n', '\r', quote.
 #endif
 
+  Simd simd_ = Simd::kBaseline;
+  char bytes_[4] = {};  // The stop bytes: delimiter, '\n', '\r', quote.
+  alignas(16) char by_nibble_[16] = {};  // See the constructor.
+  bool by_nibble_ok_ = false;
   std::array<uint8_t, 256> table_;
 #ifdef __SSE2__
   __m128i delim_, nl_, cr_, quote_;
