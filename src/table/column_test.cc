@@ -996,9 +996,11 @@ TEST(TableTest, LineNumbersSetTheRowCountForTheFirstColumn) {
   EXPECT_EQ(t.line_numbers(), (std::vector<int64_t>{2, 3, 5}));
 }
 
-TEST(TableTest, LineNumbersRangesReadGatherAndConcatenateAsValues) {
+TEST(TableTest, LineNumbersRunsReadGatherAndConcatenateAsValues) {
+  using Storage = LineNumbers::Storage;
   const LineNumbers run = LineNumbers::Consecutive(5, 4);
-  EXPECT_TRUE(run.ranged());
+  EXPECT_EQ(run.storage(), Storage::kRuns);
+  EXPECT_EQ(run.runs(), (std::vector<LineNumbers::Run>{{0, 5}}));
   EXPECT_EQ(run.size(), 4u);
   EXPECT_EQ(run, (std::vector<int64_t>{5, 6, 7, 8}));
   EXPECT_EQ(run.ToVector(), (std::vector<int64_t>{5, 6, 7, 8}));
@@ -1010,14 +1012,14 @@ TEST(TableTest, LineNumbersRangesReadGatherAndConcatenateAsValues) {
   const std::vector<size_t> rows = {3, 0, 0, 2};
   EXPECT_EQ(run.Gather(rows), (std::vector<int64_t>{8, 5, 5, 7}));
   EXPECT_EQ(LineNumbers({2, 4, 9, 11}).Gather(rows), (std::vector<int64_t>{11, 2, 2, 9}));
-  EXPECT_TRUE(LineNumbers::None(4).Gather(rows).ranged());
+  EXPECT_EQ(LineNumbers::None(4).Gather(rows).storage(), Storage::kNone);
 
   const LineNumbers listed({1, 3});
   const LineNumbers none = LineNumbers::None(2);
   const std::vector<const LineNumbers*> parts = {&run, &listed, &none};
   EXPECT_EQ(LineNumbers::Concat(parts), (std::vector<int64_t>{5, 6, 7, 8, 1, 3, 0, 0}));
   const std::vector<const LineNumbers*> nones = {&none, &none};
-  EXPECT_TRUE(LineNumbers::Concat(nones).ranged());
+  EXPECT_EQ(LineNumbers::Concat(nones).storage(), Storage::kNone);
   EXPECT_EQ(LineNumbers::Concat(nones).size(), 4u);
 
   Table t;
@@ -1025,6 +1027,52 @@ TEST(TableTest, LineNumbersRangesReadGatherAndConcatenateAsValues) {
   t.AddColumn(IntColumn("x", {1, 2, 3, 4}));
   EXPECT_EQ(t.num_rows(), 4u);
   EXPECT_EQ(t.line_numbers()[3], 8);
+}
+
+TEST(TableTest, LineNumbersAreRunsUnlessAValuePerRowTakesLessMemory) {
+  using Run = LineNumbers::Run;
+  using Storage = LineNumbers::Storage;
+  // Three runs: rows 0-3 on lines 2-5, 4-5 on 7-8 (a blank line before), 6-9 on 3-6.
+  const std::vector<int64_t> values = {2, 3, 4, 5, 7, 8, 3, 4, 5, 6};
+  const LineNumbers lines(values);
+  ASSERT_EQ(lines.storage(), Storage::kRuns);
+  EXPECT_EQ(lines.runs(), (std::vector<Run>{{0, 2}, {4, 7}, {6, 3}}));
+  for (size_t r = 0; r < values.size(); ++r) EXPECT_EQ(lines[r], values[r]) << r;
+  EXPECT_EQ(lines.ToVector(), values);
+  EXPECT_EQ(LineNumbers::FromRuns({{0, 2}, {4, 7}, {6, 3}}, 10), values);
+  // Runs that continue the one before are joined.
+  EXPECT_EQ(LineNumbers::FromRuns({{0, 2}, {2, 4}, {4, 7}, {6, 3}}, 10).runs(),
+            (std::vector<Run>{{0, 2}, {4, 7}, {6, 3}}));
+  // Gathered rows make runs of their own: ascending rows, backwards, and across runs.
+  const std::vector<size_t> ascending = {1, 2, 3, 4, 5, 8, 9};
+  const LineNumbers gathered = lines.Gather(ascending);
+  EXPECT_EQ(gathered, (std::vector<int64_t>{3, 4, 5, 7, 8, 5, 6}));
+  EXPECT_EQ(gathered.runs(), (std::vector<Run>{{0, 3}, {3, 7}, {5, 5}}));
+  const std::vector<size_t> mixed = {9, 0, 5, 6, 4, 3};
+  EXPECT_EQ(lines.Gather(mixed), (std::vector<int64_t>{6, 2, 8, 3, 7, 5}));
+  // Concatenated, the first part's last run goes on into the second's first.
+  const LineNumbers head = LineNumbers::Consecutive(1, 3);
+  const LineNumbers tail = LineNumbers::FromRuns({{0, 4}, {2, 10}}, 3);
+  const std::vector<const LineNumbers*> both = {&head, &tail};
+  const LineNumbers joined = LineNumbers::Concat(both);
+  EXPECT_EQ(joined, (std::vector<int64_t>{1, 2, 3, 4, 5, 10}));
+  EXPECT_EQ(joined.runs(), (std::vector<Run>{{0, 1}, {5, 10}}));
+
+  // A run for nearly every row would take twice the memory: a value per row then.
+  const LineNumbers scattered({10, 3, 7, 1, 2});
+  EXPECT_EQ(scattered.storage(), Storage::kValues);
+  EXPECT_EQ(scattered.values(), (std::vector<int64_t>{10, 3, 7, 1, 2}));
+  EXPECT_EQ(LineNumbers::FromRuns({{0, 9}, {1, 1}, {2, 5}}, 3).storage(), Storage::kValues);
+  EXPECT_EQ(lines.Gather(mixed).storage(), Storage::kValues);
+
+  // Runs out of order, or not from row 0, are the caller's bug.
+  EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{1, 2}}, 3); }).code(), ErrorCode::kInternal);
+  EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{0, 2}, {0, 5}}, 3); }).code(),
+            ErrorCode::kInternal);
+  EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{0, 2}, {3, 5}}, 3); }).code(),
+            ErrorCode::kInternal);
+  EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{0, 2}}, 0); }).code(), ErrorCode::kInternal);
+  EXPECT_TRUE(LineNumbers::FromRuns({}, 0).empty());
 }
 
 TEST(TableTest, EmptyFirstColumnFixesZeroRows) {

@@ -252,14 +252,37 @@ PackedInts PackTyped(const T* v, size_t n, size_t element_bytes, bool delta,
   return p;
 }
 
-// What PackTyped gives for the int64 values first + step * i, i in [0, n), delta-packed,
-// computed from first and step alone: the stored values are `first`, then `step` n - 1 times.
-// (A table's line numbers stored as a range, LineNumbers::ranged.)
-PackedInts PackDeltaRange(int64_t first, int64_t step, size_t n, std::unique_ptr<char[]>* out) {
+// What PackTyped gives for a table's line numbers stored as runs or as none
+// (LineNumbers::storage), delta-packed, computed from the runs without a value per row: the
+// stored values are the first row's line, then 1 within a run, and at each later run's first
+// row the step from the line before (none: 0 for every row).
+PackedInts PackDeltaRuns(const LineNumbers& lines, std::unique_ptr<char[]>* out) {
   PackedInts p;
+  const size_t n = lines.size();
   if (n == 0) return p;
-  const int64_t lo = n > 1 ? std::min(first, step) : first;
-  const int64_t hi = n > 1 ? std::max(first, step) : first;
+  using Run = LineNumbers::Run;
+  const std::vector<Run> none = {{0, 0}};
+  const std::vector<Run>& runs = lines.storage() == LineNumbers::Storage::kNone ? none : lines.runs();
+  const int64_t within = lines.storage() == LineNumbers::Storage::kNone ? 0 : 1;
+  // The stored value at run k's first row.
+  auto first_stored = [&](size_t k) -> int64_t {
+    if (k == 0) return runs[0].line;
+    const uint64_t before = static_cast<uint64_t>(runs[k - 1].line) +
+                            static_cast<uint64_t>(runs[k].row - 1 - runs[k - 1].row);
+    return static_cast<int64_t>(static_cast<uint64_t>(runs[k].line) - before);
+  };
+  int64_t lo = first_stored(0);
+  int64_t hi = lo;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const size_t end = k + 1 < runs.size() ? runs[k + 1].row : n;
+    const int64_t first = first_stored(k);
+    lo = std::min(lo, first);
+    hi = std::max(hi, first);
+    if (end - runs[k].row > 1) {
+      lo = std::min(lo, within);
+      hi = std::max(hi, within);
+    }
+  }
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   const size_t width = span <= 0xff ? 1 : span <= 0xffff ? 2 : span <= 0xffffffff ? 4 : 8;
   if (width >= 8) return p;
@@ -269,16 +292,23 @@ PackedInts PackDeltaRange(int64_t first, int64_t step, size_t n, std::unique_ptr
   out->reset(new char[n * width]);
   // As PackAll: the low `width` bytes of each stored value minus the base, little-endian.
   const auto base = static_cast<uint32_t>(lo);
-  auto put = [&](size_t i, uint32_t x) {
-    for (size_t k = 0; k < width; ++k) (*out)[i * width + k] = static_cast<char>(x >> (8 * k));
+  char* bytes = out->get();
+  auto put = [&](size_t i, int64_t stored) {
+    const auto x = static_cast<uint32_t>(stored) - base;
+    for (size_t k = 0; k < width; ++k) bytes[i * width + k] = static_cast<char>(x >> (8 * k));
   };
-  put(0, static_cast<uint32_t>(first) - base);
-  if (n > 1) {
-    put(1, static_cast<uint32_t>(step) - base);
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const size_t begin = runs[k].row;
+    const size_t end = k + 1 < runs.size() ? runs[k + 1].row : n;
+    put(begin, first_stored(k));
+    if (end - begin < 2) continue;
+    put(begin + 1, within);
     if (width == 1) {
-      std::memset(out->get() + 2, (*out)[1], n - 2);
+      std::memset(bytes + begin + 2, bytes[begin + 1], end - begin - 2);
     } else {
-      for (size_t i = 2; i < n; ++i) std::memcpy(out->get() + i * width, out->get() + width, width);
+      for (size_t i = begin + 2; i < end; ++i) {
+        std::memcpy(bytes + i * width, bytes + (begin + 1) * width, width);
+      }
     }
   }
   return p;
@@ -389,21 +419,21 @@ class FileBuilder {
   }
 
   // Adds the line numbers as AddIntArray(lines.ToVector(), /*delta=*/true) would, and with
-  // the same bytes; a range is packed from its first line and step, without a value per row.
+  // the same bytes; runs are packed from their first rows and lines, without a value per row.
   size_t AddLineNumbers(const LineNumbers& lines) {
-    if (lines.ranged()) {
-      std::unique_ptr<char[]> packed;
-      const PackedInts p = PackDeltaRange(lines.first(), lines.step(), lines.size(), &packed);
-      if (p.encoding == IntEncoding::kPlain) {
-        // Empty, or lines past 2^32 apart: as a value per row.
-        line_values_ = lines.ToVector();
-        return AddIntArray(line_values_, /*delta=*/true);
-      }
-      owned_.emplace_back(packed.get(), lines.size() * p.width);
-      pending_.push_back({owned_.back(), std::nullopt, p});
-      return pending_.size() - 1;
+    if (lines.storage() == LineNumbers::Storage::kValues) {
+      return AddIntArray(lines.values(), /*delta=*/true);
     }
-    return AddIntArray(lines.values(), /*delta=*/true);
+    std::unique_ptr<char[]> packed;
+    const PackedInts p = PackDeltaRuns(lines, &packed);
+    if (p.encoding == IntEncoding::kPlain) {
+      // Empty, or lines past 2^32 apart: as a value per row.
+      line_values_ = lines.ToVector();
+      return AddIntArray(line_values_, /*delta=*/true);
+    }
+    owned_.emplace_back(packed.get(), lines.size() * p.width);
+    pending_.push_back({owned_.back(), std::nullopt, p});
+    return pending_.size() - 1;
   }
 
   // Adds bytes the builder keeps alive itself.

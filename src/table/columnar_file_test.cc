@@ -735,41 +735,63 @@ TEST_F(ColumnarFileTest, ColumnarPacksIntegersNarrowly) {
   EXPECT_EQ(ReadColumnarFileInfo(Path("e.mlcol")).format_minor, 0);
 }
 
-TEST_F(ColumnarFileTest, RangedLineNumbersAreStoredAsTheirValuesWouldBe) {
-  // A table whose line numbers are a range (a CSV file read one record per line) is packed
-  // from the range's first line and step: the file must be the very bytes that the same lines,
-  // one value per row, give. First lines of every packed width, and one past them (plain).
+TEST_F(ColumnarFileTest, LineNumberRunsAreStoredAsTheirValuesWouldBe) {
+  // A table whose line numbers are runs (a CSV file read one record per line, with blank
+  // lines or comments between some) is packed from the runs' first rows and lines: the file
+  // must be the very bytes that the same lines, one value per row, give. First lines of every
+  // packed width and one past them (plain), steps between runs that go back, jump far or
+  // past 2^32, one-row runs, and no lines at all.
+  using Run = LineNumbers::Run;
   const int64_t max = std::numeric_limits<int64_t>::max();
   struct Case {
-    int64_t first;
+    std::vector<Run> runs;
     size_t rows;
     bool none;  // LineNumbers::None: no source line.
   };
-  for (const Case& c :
-       {Case{1, 1000, false}, Case{2, 70000, false}, Case{0, 5, false}, Case{300, 10, false},
-        Case{70000, 3, false}, Case{int64_t{5} << 32, 4, false}, Case{max - 10, 4, false},
-        Case{7, 1, false}, Case{0, 9, true}, Case{0, 0, true}}) {
-    SCOPED_TRACE("first " + std::to_string(c.first) + ", rows " + std::to_string(c.rows));
-    const LineNumbers ranged =
-        c.none ? LineNumbers::None(c.rows) : LineNumbers::Consecutive(c.first, c.rows);
-    ASSERT_TRUE(ranged.ranged());
-    std::vector<int64_t> values(c.rows);
-    for (size_t i = 0; i < c.rows; ++i) {
-      values[i] = c.none ? 0 : c.first + static_cast<int64_t>(i);
+  const std::vector<Case> cases = {
+      {{{0, 1}}, 1000, false},
+      {{{0, 2}}, 70000, false},
+      {{{0, 0}}, 5, false},
+      {{{0, 300}}, 10, false},
+      {{{0, 70000}}, 3, false},
+      {{{0, int64_t{5} << 32}}, 4, false},
+      {{{0, max - 10}}, 4, false},
+      {{{0, 7}}, 1, false},
+      {{{0, 1}, {100, 102}, {250, 254}}, 400, false},
+      {{{0, 1}, {10, 5}, {11, 900}, {12, 901}, {20, 2}}, 30, false},
+      {{{0, 1}, {3, 100000}, {5, 1}}, 9, false},
+      {{{0, 1}, {3, int64_t{9} << 32}}, 6, false},
+      {{}, 9, true},
+      {{}, 0, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("runs " + std::to_string(c.runs.size()) + ", rows " + std::to_string(c.rows));
+    const LineNumbers runs =
+        c.none ? LineNumbers::None(c.rows) : LineNumbers::FromRuns(c.runs, c.rows);
+    // (A run per row or two takes more memory than values: a value per row then.)
+    if (c.rows >= 2 * c.runs.size()) {
+      ASSERT_NE(runs.storage(), LineNumbers::Storage::kValues);
     }
-    EXPECT_EQ(ranged, values);
+    std::vector<int64_t> values(c.rows);
+    for (size_t k = 0; k < c.runs.size() && !c.none; ++k) {
+      const size_t end = k + 1 < c.runs.size() ? c.runs[k + 1].row : c.rows;
+      for (size_t i = c.runs[k].row; i < end; ++i) {
+        values[i] = c.runs[k].line + static_cast<int64_t>(i - c.runs[k].row);
+      }
+    }
+    EXPECT_EQ(runs, values);
     Column x("x", DataType::kInt64);
     for (size_t i = 0; i < c.rows; ++i) x.AppendInt(static_cast<int64_t>(i % 13));
     Table a;
-    a.set_line_numbers(ranged);
+    a.set_line_numbers(runs);
     a.AddColumn(x);
     Table b;
-    b.set_line_numbers(values);
-    ASSERT_FALSE(b.line_numbers().ranged());
+    b.set_line_numbers(LineNumbers::Values(values));
+    ASSERT_EQ(b.line_numbers().storage(), LineNumbers::Storage::kValues);
     b.AddColumn(x);
     EXPECT_EQ(EncodeColumnarFile(a, "a"), EncodeColumnarFile(b, "b"));
-    WriteColumnarFile(a, Path("ranged.mlcol"));
-    EXPECT_EQ(ReadColumnarFile(Path("ranged.mlcol")).line_numbers(), values);
+    WriteColumnarFile(a, Path("runs.mlcol"));
+    EXPECT_EQ(ReadColumnarFile(Path("runs.mlcol")).line_numbers(), values);
   }
 }
 

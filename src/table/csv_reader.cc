@@ -260,12 +260,9 @@ struct Chunk {
   std::vector<ChunkColumn> columns;
   std::vector<MalformedRow> malformed;  // In line order, with file line numbers.
   size_t rows = 0;                      // Rows written.
-  // The rows' lines, relative to first_line. While each row is on the line after the one
-  // before, only the first row's is kept (first_row_line) and `lines` stays empty; from the
-  // first row that is not, every row's (lines_listed).
-  int64_t first_row_line = 0;
-  bool lines_listed = false;
-  std::vector<int64_t> lines;
+  // The rows' lines, relative to first_line, as runs of rows on consecutive lines (see
+  // LineNumbers): a value per run, not per row.
+  std::vector<LineNumbers::Run> line_runs;
   const char* stop = nullptr;  // Where parsing stopped.
   int64_t newlines_seen = 0;   // '\n' bytes parsing consumed.
   bool overflow = false;       // More records than row_capacity: misaligned.
@@ -1066,19 +1063,14 @@ class ChunkParser {
   // returns the rows left.
   // Notes the lines of the batch's first `kept` rows, the chunk's next (see Chunk::lines).
   void NoteLines(size_t kept) {
-    Chunk& ch = *chunk_;
-    size_t r = 0;
-    if (!ch.lines_listed) {
-      if (ch.rows == 0 && kept > 0) ch.first_row_line = rows_[0].line;
-      const int64_t next = ch.first_row_line + static_cast<int64_t>(ch.rows);
-      while (r < kept && rows_[r].line == next + static_cast<int64_t>(r)) ++r;
-      if (r == kept) return;
-      ch.lines_listed = true;
-      for (size_t i = 0; i < ch.rows + r; ++i) {
-        ch.lines.push_back(ch.first_row_line + static_cast<int64_t>(i));
+    std::vector<LineNumbers::Run>& runs = chunk_->line_runs;
+    for (size_t r = 0; r < kept; ++r) {
+      const size_t row = chunk_->rows + r;
+      const int64_t line = rows_[r].line;
+      if (runs.empty() || line != runs.back().line + static_cast<int64_t>(row - runs.back().row)) {
+        runs.push_back({row, line});
       }
     }
-    for (; r < kept; ++r) ch.lines.push_back(rows_[r].line);
   }
 
   size_t DropRejectedRows(size_t at) {
@@ -1391,33 +1383,16 @@ Column FinishColumn(std::string name, DataType type, ColumnBuffers& b, std::vect
   ThrowInternal("unknown column type");
 }
 
-// The lines of the chunks' rows: a range when they run on from chunk to chunk, each on the
-// line after the one before.
+// The lines of the chunks' rows, as runs (joined where a chunk's first run continues the last
+// chunk's).
 LineNumbers ChunkLines(const std::vector<Chunk>& chunks) {
+  std::vector<LineNumbers::Run> runs;
   size_t rows = 0;
-  bool consecutive = true;
-  int64_t first = 0;
-  int64_t next = 0;  // The line the next chunk's first row must be on.
   for (const Chunk& ch : chunks) {
-    if (ch.rows == 0) continue;
-    const int64_t start = ch.first_line + ch.first_row_line;
-    if (ch.lines_listed || (rows > 0 && start != next)) consecutive = false;
-    if (rows == 0) first = start;
+    for (const LineNumbers::Run& r : ch.line_runs) runs.push_back({rows + r.row, ch.first_line + r.line});
     rows += ch.rows;
-    next = start + static_cast<int64_t>(ch.rows);
   }
-  if (consecutive) return LineNumbers::Consecutive(first, rows);
-  std::vector<int64_t> lines;
-  lines.reserve(rows);
-  for (const Chunk& ch : chunks) {
-    if (ch.lines_listed) {
-      for (int64_t l : ch.lines) lines.push_back(ch.first_line + l);
-    } else {
-      const int64_t start = ch.first_line + ch.first_row_line;
-      for (size_t i = 0; i < ch.rows; ++i) lines.push_back(start + static_cast<int64_t>(i));
-    }
-  }
-  return LineNumbers(std::move(lines));
+  return LineNumbers::FromRuns(std::move(runs), rows);
 }
 
 // Reads `data`. With `file` (whose mapping `data` is, not populated), each stretch of the

@@ -478,8 +478,8 @@ TEST(CsvReaderTest, ParallelParseEqualsSequential) {
             b.table.column(0).IntAt(119999 - b.malformed.size()));
 }
 
-TEST(CsvReaderTest, LineNumbersAreARangeOnlyWhenRowsRunOnLineByLine) {
-  // Several chunks of one record per line: the lines are kept as a range, across the chunks.
+TEST(CsvReaderTest, LineNumbersAreOneRunPerStretchOfRowsLineByLine) {
+  // Several chunks of one record per line: the lines are kept as one run, across the chunks.
   std::string text = "id,name,value\n";
   for (int i = 0; i < 150000; ++i) {
     text +=
@@ -489,14 +489,15 @@ TEST(CsvReaderTest, LineNumbersAreARangeOnlyWhenRowsRunOnLineByLine) {
   seq.threads = 1;
   auto whole = Read(text);
   ASSERT_EQ(whole.table.num_rows(), 150000u);
-  EXPECT_TRUE(whole.table.line_numbers().ranged());
+  using Run = LineNumbers::Run;
+  EXPECT_EQ(whole.table.line_numbers().runs(), (std::vector<Run>{{0, 2}}));
   EXPECT_EQ(whole.table.line_numbers()[0], 2);
   EXPECT_EQ(whole.table.line_numbers()[149999], 150001);
-  EXPECT_TRUE(Read(text, seq).table.line_numbers().ranged());
+  EXPECT_EQ(Read(text, seq).table.line_numbers().runs(), (std::vector<Run>{{0, 2}}));
 
   // Anything between two rows that is not a row (a blank line, a malformed record), or a
   // record over several lines, breaks the run, early or late in the file, in any chunk: the
-  // lines are then a value per row, the same as a sequential read's.
+  // rows after it start a second run, the same as a sequential read's.
   const size_t last = text.rfind('\n', text.size() - 2) + 1;  // The last record.
   for (size_t at : {text.find('\n') + 1, text.size() / 3, text.size() / 2 + 7, last}) {
     at = text.find('\n', at - 1) + 1;  // A line start.
@@ -510,8 +511,8 @@ TEST(CsvReaderTest, LineNumbersAreARangeOnlyWhenRowsRunOnLineByLine) {
       auto sequential = Read(broken, seq);
       // Before the first row, a blank line or a malformed record only moves the run.
       const bool moved = at == text.find('\n') + 1 && insert.find('"') == std::string::npos;
-      EXPECT_EQ(parallel.table.line_numbers().ranged(), moved);
-      EXPECT_EQ(sequential.table.line_numbers().ranged(), moved);
+      EXPECT_EQ(parallel.table.line_numbers().runs().size(), moved ? 1u : 2u);
+      EXPECT_EQ(parallel.table.line_numbers().runs(), sequential.table.line_numbers().runs());
       ASSERT_EQ(parallel.table.num_rows(), sequential.table.num_rows());
       EXPECT_EQ(parallel.table.line_numbers(), sequential.table.line_numbers());
       // The row after the insert is one or two lines further down than before.

@@ -1,39 +1,136 @@
 #include "table/table.h"
 
+#include <algorithm>
 #include <ostream>
+#include <string>
 
 #include "core/error.h"
 
 namespace mloop::table {
 
+namespace {
+
+// Adds `line` as the line of row `row` (the next row) to `runs`: a new run unless it
+// continues the last.
+void AppendLine(std::vector<LineNumbers::Run>* runs, size_t row, int64_t line) {
+  if (!runs->empty()) {
+    const LineNumbers::Run& last = runs->back();
+    if (line == last.line + static_cast<int64_t>(row - last.row)) return;
+  }
+  runs->push_back({row, line});
+}
+
+}  // namespace
+
+LineNumbers::LineNumbers(std::vector<int64_t> lines) {
+  std::vector<Run> runs;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    AppendLine(&runs, i, lines[i]);
+    if (runs.size() * sizeof(Run) > lines.size() * sizeof(int64_t)) {
+      *this = Values(std::move(lines));
+      return;
+    }
+  }
+  *this = Choose(std::move(runs), lines.size());
+}
+
 LineNumbers LineNumbers::Consecutive(int64_t first, size_t count) {
   LineNumbers l;
   l.size_ = count;
-  l.ranged_ = true;
-  l.first_ = first;
-  l.step_ = 1;
+  if (count > 0) l.runs_.push_back({0, first});
   return l;
 }
 
 LineNumbers LineNumbers::None(size_t count) {
   LineNumbers l;
   l.size_ = count;
-  l.ranged_ = true;
+  l.storage_ = Storage::kNone;
   return l;
 }
 
+LineNumbers LineNumbers::Values(std::vector<int64_t> lines) {
+  LineNumbers l;
+  l.size_ = lines.size();
+  l.storage_ = Storage::kValues;
+  l.lines_ = std::move(lines);
+  return l;
+}
+
+LineNumbers LineNumbers::FromRuns(std::vector<Run> runs, size_t count) {
+  if (count == 0 ? !runs.empty() : runs.empty() || runs[0].row != 0) {
+    ThrowInternal("line runs: the first run must start at row 0 (and none be given for no rows)");
+  }
+  std::vector<Run> joined;
+  joined.reserve(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].row >= count || (i > 0 && runs[i].row <= runs[i - 1].row)) {
+      ThrowInternal("line runs: run " + std::to_string(i) + " starts at row " +
+                    std::to_string(runs[i].row) + ", not after the run before and below " +
+                    std::to_string(count));
+    }
+    AppendLine(&joined, runs[i].row, runs[i].line);
+  }
+  return Choose(std::move(joined), count);
+}
+
+LineNumbers LineNumbers::Choose(std::vector<Run> runs, size_t count) {
+  LineNumbers l;
+  l.size_ = count;
+  if (runs.size() * sizeof(Run) > count * sizeof(int64_t)) {
+    l.runs_ = std::move(runs);
+    l.lines_ = l.ToVector();
+    l.runs_ = {};
+    l.storage_ = Storage::kValues;
+    return l;
+  }
+  l.runs_ = std::move(runs);
+  return l;
+}
+
+const LineNumbers::Run& LineNumbers::RunOf(size_t row) const {
+  auto it = std::upper_bound(runs_.begin(), runs_.end(), row,
+                             [](size_t r, const Run& run) { return r < run.row; });
+  return *(it - 1);
+}
+
 std::vector<int64_t> LineNumbers::ToVector() const {
-  if (!ranged_) return lines_;
+  if (storage_ == Storage::kValues) return lines_;
   std::vector<int64_t> out(size_);
-  for (size_t i = 0; i < size_; ++i) out[i] = (*this)[i];
+  if (storage_ == Storage::kNone) return out;
+  for (size_t k = 0; k < runs_.size(); ++k) {
+    const size_t end = k + 1 < runs_.size() ? runs_[k + 1].row : size_;
+    for (size_t i = runs_[k].row; i < end; ++i) {
+      out[i] = runs_[k].line + static_cast<int64_t>(i - runs_[k].row);
+    }
+  }
   return out;
 }
 
 LineNumbers LineNumbers::Gather(std::span<const size_t> rows) const {
-  if (ranged_ && step_ == 0) return None(rows.size());
-  std::vector<int64_t> out(rows.size());
-  for (size_t k = 0; k < rows.size(); ++k) out[k] = (*this)[rows[k]];
-  return LineNumbers(std::move(out));
+  if (storage_ == Storage::kNone) return None(rows.size());
+  std::vector<Run> runs;
+  size_t k = 0;  // The run of the last row gathered: rows mostly ascend.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const size_t row = rows[i];
+    int64_t line;
+    if (storage_ == Storage::kValues) {
+      line = lines_[row];
+    } else {
+      const bool in_k = k < runs_.size() && runs_[k].row <= row &&
+                        (k + 1 == runs_.size() || row < runs_[k + 1].row);
+      if (!in_k) {
+        if (k + 1 < runs_.size() && runs_[k + 1].row <= row &&
+            (k + 2 == runs_.size() || row < runs_[k + 2].row)) {
+          ++k;
+        } else {
+          k = static_cast<size_t>(&RunOf(row) - runs_.data());
+        }
+      }
+      line = runs_[k].line + static_cast<int64_t>(row - runs_[k].row);
+    }
+    AppendLine(&runs, i, line);
+  }
+  return Choose(std::move(runs), rows.size());
 }
 
 LineNumbers LineNumbers::Concat(std::span<const LineNumbers* const> parts) {
@@ -41,20 +138,21 @@ LineNumbers LineNumbers::Concat(std::span<const LineNumbers* const> parts) {
   bool none = true;
   for (const LineNumbers* p : parts) {
     n += p->size();
-    none = none && (p->empty() || (p->ranged_ && p->step_ == 0));
+    none = none && (p->empty() || p->storage_ == Storage::kNone);
   }
   if (none) return None(n);
   if (parts.size() == 1) return *parts[0];
-  std::vector<int64_t> out;
-  out.reserve(n);
+  std::vector<Run> runs;
+  size_t at = 0;
   for (const LineNumbers* p : parts) {
-    if (!p->ranged_) {
-      out.insert(out.end(), p->lines_.begin(), p->lines_.end());
+    if (p->storage_ == Storage::kRuns) {
+      for (const Run& r : p->runs_) AppendLine(&runs, at + r.row, r.line);
     } else {
-      for (size_t i = 0; i < p->size(); ++i) out.push_back((*p)[i]);
+      for (size_t i = 0; i < p->size(); ++i) AppendLine(&runs, at + i, (*p)[i]);
     }
+    at += p->size();
   }
-  return LineNumbers(std::move(out));
+  return Choose(std::move(runs), n);
 }
 
 bool operator==(const LineNumbers& a, const LineNumbers& b) {

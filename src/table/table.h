@@ -16,37 +16,63 @@
 
 namespace mloop::table {
 
-// The source line of each row of a Table. Rows that sit one per line, on consecutive lines
-// (a CSV file without blank lines, multi-line records or malformed records between them: the
-// common case), are stored as the first row's line alone; other rows as a value per row. The
-// reader then writes no line number per row: for the bench file's 683,781 rows that is 5.5 MB
-// less memory to take fresh from the kernel and fill.
+// The source line of each row of a Table, stored as runs: a run is rows that sit one per
+// line on consecutive lines, kept as its first row and that row's line. A CSV file's rows
+// make a few runs (a run ends at a blank line, a comment, a multi-line record or a malformed
+// one), so the reader writes no line number per row: the bench file's 683,781 rows, in 21
+// runs (adult.data ends in a blank line), took 5.5 MB as a value per row, grown by doubling.
+// When runs would take more memory than a value per row (most rows start a run of their
+// own), the lines are stored as a value per row instead; rows with no source line (0 each)
+// as nothing at all.
 class LineNumbers {
  public:
+  // Rows from `row` on (up to the next run's) lie on lines `line`, `line` + 1, ...
+  struct Run {
+    size_t row;
+    int64_t line;
+    friend bool operator==(const Run&, const Run&) = default;
+  };
+  enum class Storage { kNone, kRuns, kValues };
+
   LineNumbers() = default;
-  // One line per row.
-  explicit LineNumbers(std::vector<int64_t> lines)
-      : size_(lines.size()), lines_(std::move(lines)) {}
+  // One line per row: stored as runs when that takes less memory.
+  explicit LineNumbers(std::vector<int64_t> lines);
   // Rows on lines first, first + 1, ..., first + count - 1.
   static LineNumbers Consecutive(int64_t first, size_t count);
   // Rows with no source line: 0 each.
   static LineNumbers None(size_t count);
+  // One line per row, stored so whatever the runs would take.
+  static LineNumbers Values(std::vector<int64_t> lines);
+  // `count` rows in `runs`, which are sorted by row, the first at row 0 (none when count
+  // is 0), each starting at a row below count. Runs that continue the one before are
+  // joined. Throws Error internal when the runs are not so.
+  static LineNumbers FromRuns(std::vector<Run> runs, size_t count);
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   int64_t operator[](size_t row) const {
-    return ranged_ ? first_ + step_ * static_cast<int64_t>(row) : lines_[row];
+    switch (storage_) {
+      case Storage::kNone:
+        return 0;
+      case Storage::kValues:
+        return lines_[row];
+      case Storage::kRuns:
+        break;
+    }
+    if (runs_.size() == 1) return runs_[0].line + static_cast<int64_t>(row);
+    const Run& r = RunOf(row);
+    return r.line + static_cast<int64_t>(row - r.row);
   }
   std::vector<int64_t> ToVector() const;
   // The lines of `rows` (each < size()), in that order.
   LineNumbers Gather(std::span<const size_t> rows) const;
   // `parts` one after the other.
   static LineNumbers Concat(std::span<const LineNumbers* const> parts);
-  // Whether stored as a first line and a step (0: no line; 1: consecutive lines)...
-  bool ranged() const { return ranged_; }
-  int64_t first() const { return first_; }
-  int64_t step() const { return step_; }
-  // ... or as a line per row.
+
+  Storage storage() const { return storage_; }
+  // kRuns: the runs (none when empty).
+  const std::vector<Run>& runs() const { return runs_; }
+  // kValues: a line per row.
   const std::vector<int64_t>& values() const { return lines_; }
 
   // Equal line by line, however stored.
@@ -54,11 +80,15 @@ class LineNumbers {
   friend bool operator==(const LineNumbers& a, const std::vector<int64_t>& b);
 
  private:
+  // The run that holds `row` (kRuns, row < size()).
+  const Run& RunOf(size_t row) const;
+  // Stores `runs` as they are, or as a value per row when that takes less memory.
+  static LineNumbers Choose(std::vector<Run> runs, size_t count);
+
   size_t size_ = 0;
-  bool ranged_ = false;
-  int64_t first_ = 0;
-  int64_t step_ = 0;
-  std::vector<int64_t> lines_;  // When !ranged_.
+  Storage storage_ = Storage::kRuns;
+  std::vector<Run> runs_;       // kRuns.
+  std::vector<int64_t> lines_;  // kValues.
 };
 
 // For test failures: the lines as a list.
