@@ -188,9 +188,11 @@ MLOOP_PACK_CLONES std::pair<int64_t, int64_t> StoredRange(const T* v, size_t n, 
 // Only the low W bytes of each difference are kept, and they depend only on the low W bytes
 // of its operands: so the arithmetic is done in 32 bits, which vectorises to more lanes
 // (and, for int32 elements, without widening each to 64 bits first).
+// `previous` is the element before v[0] (0 at the array's start), from which a delta-packed
+// v[0] is stored.
 template <typename T, size_t W>
 MLOOP_PACK_CLONES void PackAll(const T* __restrict v, size_t n, bool delta, uint64_t base,
-                               char* __restrict out) {
+                               T previous, char* __restrict out) {
   static_assert(W <= 4);
   using Narrow =
       std::conditional_t<W == 1, uint8_t, std::conditional_t<W == 2, uint16_t, uint32_t>>;
@@ -204,7 +206,7 @@ MLOOP_PACK_CLONES void PackAll(const T* __restrict v, size_t n, bool delta, uint
     }
   };
   if (delta) {
-    if (n > 0) store(0, static_cast<uint32_t>(v[0]) - b);
+    if (n > 0) store(0, static_cast<uint32_t>(v[0]) - static_cast<uint32_t>(previous) - b);
     for (size_t i = 1; i < n; ++i) {
       store(i, static_cast<uint32_t>(v[i]) - static_cast<uint32_t>(v[i - 1]) - b);
     }
@@ -215,10 +217,16 @@ MLOOP_PACK_CLONES void PackAll(const T* __restrict v, size_t n, bool delta, uint
 
 #undef MLOOP_PACK_CLONES
 
+// How v[0, n) packs: the narrowest width (1, 2 or 4 bytes) that holds the span of its stored
+// values, and that span's least as the base; plain when none is narrower than the elements.
+// `*in_place` is set when the elements are their own packed bytes (each as wide as the
+// packing, the least 0, not delta: one-byte category codes, counts from 0 held as int32), so
+// that the caller reads them where they are: copying them took fresh memory (on the bench
+// file 8.8 MB: its 9 code columns and one int column) for the same bytes.
 template <typename T>
-PackedInts PackTyped(const T* v, size_t n, size_t element_bytes, bool delta,
-                     std::unique_ptr<char[]>* out) {
+PackedInts PlanPack(const T* v, size_t n, size_t element_bytes, bool delta, bool* in_place) {
   PackedInts p;
+  *in_place = false;
   if (n == 0) return p;
   const auto [lo, hi] = StoredRange(v, n, delta);
   const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
@@ -227,32 +235,41 @@ PackedInts PackTyped(const T* v, size_t n, size_t element_bytes, bool delta,
   p.encoding = delta ? IntEncoding::kDeltaPacked : IntEncoding::kPacked;
   p.base = lo;
   p.width = width;
-  // Values that are their own packed form (each as wide as the packing, the least 0: one-byte
-  // category codes, counts from 0 held as int32) are left where they are: `out` stays empty
-  // and the caller reads the elements' bytes. Copying them took fresh memory (on the bench
-  // file 8.8 MB: its 9 code columns and one int column) for the same bytes.
-  if (!delta && width == sizeof(T) && lo == 0 && std::endian::native == std::endian::little) {
-    out->reset();
-    return p;
-  }
-  // Not zero-filled: every byte is written.
-  out->reset(new char[n * width]);
-  const uint64_t base = static_cast<uint64_t>(lo);
-  switch (width) {
-    case 1:
-      PackAll<T, 1>(v, n, delta, base, out->get());
-      break;
-    case 2:
-      PackAll<T, 2>(v, n, delta, base, out->get());
-      break;
-    default:
-      PackAll<T, 4>(v, n, delta, base, out->get());
-      break;
-  }
+  *in_place = !delta && width == sizeof(T) && lo == 0 && std::endian::native == std::endian::little;
   return p;
 }
 
-// What PackTyped gives for a table's line numbers stored as runs or as none
+// Writes the packed bytes of v[begin, end), as `p` (not plain) says, to out[0, (end - begin) * width).
+template <typename T>
+void PackRange(const T* v, size_t begin, size_t end, bool delta, const PackedInts& p, char* out) {
+  const uint64_t base = static_cast<uint64_t>(p.base);
+  const T previous = begin == 0 ? T{0} : v[begin - 1];
+  switch (p.width) {
+    case 1:
+      PackAll<T, 1>(v + begin, end - begin, delta, base, previous, out);
+      break;
+    case 2:
+      PackAll<T, 2>(v + begin, end - begin, delta, base, previous, out);
+      break;
+    default:
+      PackAll<T, 4>(v + begin, end - begin, delta, base, previous, out);
+      break;
+  }
+}
+
+// Calls fn(typed elements) for the element type of `a`.
+template <typename Fn>
+decltype(auto) VisitIntArray(const IntArray& a, Fn&& fn) {
+  if (a.element_bytes == 1) return fn(static_cast<const uint8_t*>(a.data));
+  if (a.element_bytes == 4) {
+    if (a.is_signed) return fn(static_cast<const int32_t*>(a.data));
+    return fn(static_cast<const uint32_t*>(a.data));
+  }
+  if (a.is_signed) return fn(static_cast<const int64_t*>(a.data));
+  return fn(static_cast<const uint64_t*>(a.data));
+}
+
+// What PlanPack and PackRange give for a table's line numbers stored as runs or as none
 // (LineNumbers::storage), delta-packed, computed from the runs without a value per row: the
 // stored values are the first row's line, then 1 within a run, and at each later run's first
 // row the step from the line before (none: 0 for every row).
@@ -314,24 +331,11 @@ PackedInts PackDeltaRuns(const LineNumbers& lines, std::unique_ptr<char[]>* out)
   return p;
 }
 
-// Packs `a` into `out` with the narrowest width (1, 2 or 4 bytes) that holds the span of
-// its stored values; plain (out untouched) when none is narrower than the elements. Packed
-// with `out` empty: a's elements are their own packed bytes.
-PackedInts PackInts(const IntArray& a, std::unique_ptr<char[]>* out) {
-  const size_t stored = a.stored_bytes;
-  if (a.element_bytes == 1) {
-    return PackTyped(static_cast<const uint8_t*>(a.data), a.count, stored, a.delta, out);
-  }
-  if (a.element_bytes == 4) {
-    if (a.is_signed) {
-      return PackTyped(static_cast<const int32_t*>(a.data), a.count, stored, a.delta, out);
-    }
-    return PackTyped(static_cast<const uint32_t*>(a.data), a.count, stored, a.delta, out);
-  }
-  if (a.is_signed) {
-    return PackTyped(static_cast<const int64_t*>(a.data), a.count, stored, a.delta, out);
-  }
-  return PackTyped(static_cast<const uint64_t*>(a.data), a.count, stored, a.delta, out);
+// How `a` packs (PlanPack).
+PackedInts PlanPackInts(const IntArray& a, bool* in_place) {
+  return VisitIntArray(a, [&](const auto* v) {
+    return PlanPack(v, a.count, a.stored_bytes, a.delta, in_place);
+  });
 }
 
 // Digest of the parts of the file that hold no data: header ‖ footer ‖ footer
@@ -452,6 +456,38 @@ class FileBuilder {
 
   // Compresses the buffers, appends the footer (with the buffer list added)
   // and the trailer; returns the file.
+  // Packs `a` as `p` says a block at a time into a buffer the thread keeps, each block
+  // compressed as it is packed, into out[0, bound): one zstd frame, as for the whole packed
+  // array at once. Packing the whole array first took fresh memory for it (6 MB on the bench
+  // file), faulted in a page at a time, to be read once and freed.
+  size_t CompressPacked(ZSTD_CCtx* cctx, const IntArray& a, const PackedInts& p, char* out,
+                        size_t bound) const {
+    constexpr size_t kBlockValues = size_t{1} << 16;
+    thread_local std::unique_ptr<char[]> block(new char[kBlockValues * 4]);
+    auto check = [&](size_t r) {
+      if (ZSTD_isError(r)) ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(r));
+      return r;
+    };
+    check(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters));
+    check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_));
+    check(ZSTD_CCtx_setPledgedSrcSize(cctx, a.count * p.width));
+    ZSTD_outBuffer output{out, bound, 0};
+    VisitIntArray(a, [&](const auto* v) {
+      for (size_t begin = 0; begin < a.count; begin += kBlockValues) {
+        const size_t end = std::min(a.count, begin + kBlockValues);
+        PackRange(v, begin, end, a.delta, p, block.get());
+        ZSTD_inBuffer input{block.get(), (end - begin) * p.width, 0};
+        const ZSTD_EndDirective mode = end == a.count ? ZSTD_e_end : ZSTD_e_continue;
+        for (;;) {
+          const size_t left = check(ZSTD_compressStream2(cctx, &output, &input, mode));
+          if (mode == ZSTD_e_end ? left == 0 : input.pos == input.size) break;
+          if (output.pos == output.size) ThrowInternal(name_ + ": zstd output over its bound");
+        }
+      }
+    });
+    return output.pos;
+  }
+
   std::string Finish(Json footer) {
     const size_t n = pending_.size();
     std::vector<std::string> compressed(n);
@@ -475,27 +511,30 @@ class FileBuilder {
       std::string_view bytes = pending_[i].bytes;
       // Integers are packed first: zstd then reads a quarter or an eighth of the bytes, and
       // compresses them better.
-      std::unique_ptr<char[]> packed;
+      const IntArray* pack = nullptr;  // Packed block by block as they are compressed.
       if (pending_[i].packed) {
         packing[i] = *pending_[i].packed;
       } else if (pending_[i].ints) {
         const IntArray& a = *pending_[i].ints;
-        packing[i] = PackInts(a, &packed);
-        if (packing[i].encoding != IntEncoding::kPlain) {
-          // Without `packed`, the elements are their own packed bytes (PackTyped).
-          bytes = std::string_view(packed ? packed.get() : static_cast<const char*>(a.data),
-                                   a.count * packing[i].width);
+        bool in_place = false;
+        packing[i] = PlanPackInts(a, &in_place);
+        if (in_place) {
+          bytes = std::string_view(static_cast<const char*>(a.data), a.count * packing[i].width);
+        } else if (packing[i].encoding != IntEncoding::kPlain) {
+          pack = &a;
         }
       }
-      sizes[i] = bytes.size();
+      sizes[i] = pack != nullptr ? pack->count * packing[i].width : bytes.size();
       // Compressed into a scratch buffer of the worst-case size, then copied out at its real
       // size: sizing every buffer's output for the worst case at once would take as much
       // memory as the table.
-      std::unique_ptr<char[]> scratch(new char[ZSTD_compressBound(bytes.size())]);
-      size_t c = ZSTD_compressCCtx(cctx.get(), scratch.get(), ZSTD_compressBound(bytes.size()),
-                                   bytes.data(), bytes.size(), level_);
-      if (ZSTD_isError(c)) {
-        ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(c));
+      const size_t bound = ZSTD_compressBound(sizes[i]);
+      std::unique_ptr<char[]> scratch(new char[bound]);
+      size_t c;
+      if (pack == nullptr) {
+        c = ZSTD_compressCCtx(cctx.get(), scratch.get(), bound, bytes.data(), bytes.size(), level_);
+      } else {
+        c = CompressPacked(cctx.get(), *pack, packing[i], scratch.get(), bound);
       }
       compressed[i].assign(scratch.get(), c);
       digests[i] = Sha256Hex(compressed[i]);
