@@ -14,7 +14,7 @@
 // Narrow storage exists because fresh memory is expensive: the kernel zeroes every page a
 // reader fills, and on the bench machine that was ~19% of an ingest's CPU. The bench file's
 // table (6 int64 and 9 category columns) takes 23 MB instead of 58, and its ingest peaks at
-// 68 MB RSS instead of 105 (line numbers kept as a range too). Loops over a narrowable buffer call
+// 68 MB RSS instead of 105 (line numbers kept as runs too). Loops over a narrowable buffer call
 // its Visit, which hands them a typed pointer, so that each loop is compiled once per width with no
 // per-row branch (or copy a block at the wide width with CopyWide); per-row reads (IntAt, CodeAt)
 // branch.

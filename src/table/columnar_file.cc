@@ -273,7 +273,7 @@ decltype(auto) VisitIntArray(const IntArray& a, Fn&& fn) {
 // (LineNumbers::storage), delta-packed, computed from the runs without a value per row: the
 // stored values are the first row's line, then 1 within a run, and at each later run's first
 // row the step from the line before (none: 0 for every row).
-PackedInts PackDeltaRuns(const LineNumbers& lines, std::unique_ptr<char[]>* out) {
+PackedInts PackDeltaRuns(const LineNumbers& lines, std::string* out) {
   PackedInts p;
   const size_t n = lines.size();
   if (n == 0) return p;
@@ -306,10 +306,10 @@ PackedInts PackDeltaRuns(const LineNumbers& lines, std::unique_ptr<char[]>* out)
   p.encoding = IntEncoding::kDeltaPacked;
   p.base = lo;
   p.width = width;
-  out->reset(new char[n * width]);
+  out->resize(n * width);
   // As PackAll: the low `width` bytes of each stored value minus the base, little-endian.
   const auto base = static_cast<uint32_t>(lo);
-  char* bytes = out->get();
+  char* bytes = out->data();
   auto put = [&](size_t i, int64_t stored) {
     const auto x = static_cast<uint32_t>(stored) - base;
     for (size_t k = 0; k < width; ++k) bytes[i * width + k] = static_cast<char>(x >> (8 * k));
@@ -428,14 +428,14 @@ class FileBuilder {
     if (lines.storage() == LineNumbers::Storage::kValues) {
       return AddIntArray(lines.values(), /*delta=*/true);
     }
-    std::unique_ptr<char[]> packed;
+    std::string packed;
     const PackedInts p = PackDeltaRuns(lines, &packed);
     if (p.encoding == IntEncoding::kPlain) {
       // Empty, or lines past 2^32 apart: as a value per row.
       line_values_ = lines.ToVector();
       return AddIntArray(line_values_, /*delta=*/true);
     }
-    owned_.emplace_back(packed.get(), lines.size() * p.width);
+    owned_.push_back(std::move(packed));
     pending_.push_back({owned_.back(), std::nullopt, p});
     return pending_.size() - 1;
   }
