@@ -22,10 +22,13 @@ function(mloop_test)
   mloop_sanitizer_environment(${ARG_NAME})
 endfunction()
 
-# In the sanitizer build, points LeakSanitizer at cmake/lsan.supp for test NAME.
+# In the sanitizer build, points LeakSanitizer at cmake/lsan.supp for test NAME, and sets
+# MLOOP_SANITIZED=1, so that a test can tell it drives an unoptimised, instrumented binary
+# (whose timings mean nothing: see tests/e2e/test_evaluate.py).
 function(mloop_sanitizer_environment NAME)
   if(MLOOP_SANITIZE)
     set_property(TEST ${NAME} APPEND PROPERTY ENVIRONMENT
-                 "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/cmake/lsan.supp")
+                 "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/cmake/lsan.supp"
+                 "MLOOP_SANITIZED=1")
   endif()
 endfunction()

@@ -1050,6 +1050,9 @@ TEST(TableTest, LineNumbersAreRunsUnlessAValuePerRowTakesLessMemory) {
   EXPECT_EQ(gathered.runs(), (std::vector<Run>{{0, 3}, {3, 7}, {5, 5}}));
   const std::vector<size_t> mixed = {9, 0, 5, 6, 4, 3};
   EXPECT_EQ(lines.Gather(mixed), (std::vector<int64_t>{6, 2, 8, 3, 7, 5}));
+  // A jump to a far run and back, past the run the last row was in.
+  const std::vector<size_t> jumps = {0, 1, 8, 9, 2, 3, 6};
+  EXPECT_EQ(lines.Gather(jumps), (std::vector<int64_t>{2, 3, 5, 6, 4, 5, 3}));
   // Concatenated, the first part's last run goes on into the second's first.
   const LineNumbers head = LineNumbers::Consecutive(1, 3);
   const LineNumbers tail = LineNumbers::FromRuns({{0, 4}, {2, 10}}, 3);
@@ -1064,6 +1067,22 @@ TEST(TableTest, LineNumbersAreRunsUnlessAValuePerRowTakesLessMemory) {
   EXPECT_EQ(scattered.values(), (std::vector<int64_t>{10, 3, 7, 1, 2}));
   EXPECT_EQ(LineNumbers::FromRuns({{0, 9}, {1, 1}, {2, 5}}, 3).storage(), Storage::kValues);
   EXPECT_EQ(lines.Gather(mixed).storage(), Storage::kValues);
+
+  // Lines at the top of int64 (a crafted file's) go on modulo 2^64, without overflow.
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  const int64_t min = std::numeric_limits<int64_t>::min();
+  const std::vector<int64_t> wrapping = {max, min, min + 1, min + 2, 0, 1, 2, 3};
+  const LineNumbers top(wrapping);
+  EXPECT_EQ(top.runs(), (std::vector<Run>{{0, max}, {4, 0}}));
+  EXPECT_EQ(top.ToVector(), wrapping);
+  EXPECT_EQ(top[2], min + 1);
+  // Shuffled rows of a long run: each a run of its own, so a value per row, built without a
+  // run per row first.
+  std::vector<size_t> shuffled(1000);
+  for (size_t i = 0; i < shuffled.size(); ++i) shuffled[i] = (i * 7919) % shuffled.size();
+  const LineNumbers many = LineNumbers::Consecutive(1, 1000).Gather(shuffled);
+  EXPECT_EQ(many.storage(), Storage::kValues);
+  for (size_t i = 0; i < shuffled.size(); ++i) EXPECT_EQ(many[i], static_cast<int64_t>(shuffled[i]) + 1);
 
   // Runs out of order, or not from row 0, are the caller's bug.
   EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{1, 2}}, 3); }).code(), ErrorCode::kInternal);

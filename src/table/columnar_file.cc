@@ -456,36 +456,53 @@ class FileBuilder {
 
   // Compresses the buffers, appends the footer (with the buffer list added)
   // and the trailer; returns the file.
-  // Packs `a` as `p` says a block at a time into a buffer the thread keeps, each block
-  // compressed as it is packed, into out[0, bound): one zstd frame, as for the whole packed
-  // array at once. Packing the whole array first took fresh memory for it (6 MB on the bench
-  // file), faulted in a page at a time, to be read once and freed.
-  size_t CompressPacked(ZSTD_CCtx* cctx, const IntArray& a, const PackedInts& p, char* out,
-                        size_t bound) const {
-    constexpr size_t kBlockValues = size_t{1} << 16;
-    thread_local std::unique_ptr<char[]> block(new char[kBlockValues * 4]);
+  // Integers are compressed in blocks of this many values: packed ones (PackRange) a block at
+  // a time into a buffer the thread keeps, each compressed as it is packed. Packing whole
+  // arrays first took fresh memory for them (6 MB on the bench file), faulted in a page at a
+  // time, to be read once and freed. Integers packed already (line numbers) are fed to zstd in
+  // the same blocks, so that a buffer's bytes do not depend on which way it came.
+  static constexpr size_t kBlockValues = size_t{1} << 16;
+
+  // Compresses `total` bytes, handed over `block` bytes at a time by next(offset, size) (a
+  // pointer to them), into one zstd frame in out[0, bound); returns its size.
+  template <typename Next>
+  size_t CompressInBlocks(ZSTD_CCtx* cctx, size_t total, size_t block, Next next, char* out,
+                          size_t bound) const {
     auto check = [&](size_t r) {
       if (ZSTD_isError(r)) ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(r));
       return r;
     };
     check(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters));
     check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_));
-    check(ZSTD_CCtx_setPledgedSrcSize(cctx, a.count * p.width));
+    check(ZSTD_CCtx_setPledgedSrcSize(cctx, total));
     ZSTD_outBuffer output{out, bound, 0};
-    VisitIntArray(a, [&](const auto* v) {
-      for (size_t begin = 0; begin < a.count; begin += kBlockValues) {
-        const size_t end = std::min(a.count, begin + kBlockValues);
-        PackRange(v, begin, end, a.delta, p, block.get());
-        ZSTD_inBuffer input{block.get(), (end - begin) * p.width, 0};
-        const ZSTD_EndDirective mode = end == a.count ? ZSTD_e_end : ZSTD_e_continue;
-        for (;;) {
-          const size_t left = check(ZSTD_compressStream2(cctx, &output, &input, mode));
-          if (mode == ZSTD_e_end ? left == 0 : input.pos == input.size) break;
-          if (output.pos == output.size) ThrowInternal(name_ + ": zstd output over its bound");
-        }
+    size_t offset = 0;
+    do {
+      const size_t size = std::min(block, total - offset);
+      ZSTD_inBuffer input{next(offset, size), size, 0};
+      offset += size;
+      const ZSTD_EndDirective mode = offset == total ? ZSTD_e_end : ZSTD_e_continue;
+      for (;;) {
+        const size_t left = check(ZSTD_compressStream2(cctx, &output, &input, mode));
+        if (mode == ZSTD_e_end ? left == 0 : input.pos == input.size) break;
+        if (output.pos == output.size) ThrowInternal(name_ + ": zstd output over its bound");
       }
-    });
+    } while (offset < total);
     return output.pos;
+  }
+
+  // Packs `a` as `p` says, a block at a time, compressing each (CompressInBlocks).
+  size_t CompressPacked(ZSTD_CCtx* cctx, const IntArray& a, const PackedInts& p, char* out,
+                        size_t bound) const {
+    thread_local std::unique_ptr<char[]> buffer(new char[kBlockValues * 4]);
+    return VisitIntArray(a, [&](const auto* v) {
+      auto next = [&](size_t offset, size_t size) -> const char* {
+        const size_t begin = offset / p.width;
+        PackRange(v, begin, begin + size / p.width, a.delta, p, buffer.get());
+        return buffer.get();
+      };
+      return CompressInBlocks(cctx, a.count * p.width, kBlockValues * p.width, next, out, bound);
+    });
   }
 
   std::string Finish(Json footer) {
@@ -531,10 +548,14 @@ class FileBuilder {
       const size_t bound = ZSTD_compressBound(sizes[i]);
       std::unique_ptr<char[]> scratch(new char[bound]);
       size_t c;
-      if (pack == nullptr) {
-        c = ZSTD_compressCCtx(cctx.get(), scratch.get(), bound, bytes.data(), bytes.size(), level_);
-      } else {
+      if (pack != nullptr) {
         c = CompressPacked(cctx.get(), *pack, packing[i], scratch.get(), bound);
+      } else if (pending_[i].packed && !bytes.empty()) {
+        auto next = [&](size_t offset, size_t) { return bytes.data() + offset; };
+        c = CompressInBlocks(cctx.get(), bytes.size(), kBlockValues * packing[i].width, next,
+                             scratch.get(), bound);
+      } else {
+        c = ZSTD_compressCCtx(cctx.get(), scratch.get(), bound, bytes.data(), bytes.size(), level_);
       }
       compressed[i].assign(scratch.get(), c);
       digests[i] = Sha256Hex(compressed[i]);

@@ -761,6 +761,10 @@ TEST_F(ColumnarFileTest, LineNumberRunsAreStoredAsTheirValuesWouldBe) {
       {{{0, 1}, {10, 5}, {11, 900}, {12, 901}, {20, 2}}, 30, false},
       {{{0, 1}, {3, 100000}, {5, 1}}, 9, false},
       {{{0, 1}, {3, int64_t{9} << 32}}, 6, false},
+      {{{0, 1}, {9, 50}}, 10, false},
+      // Over four blocks of 65,536 values, which are compressed one by one.
+      {{{0, 3}, {70000, 70010}, {200000, 9}}, 300001, false},
+      {{}, 1, true},
       {{}, 9, true},
       {{}, 0, true},
   };
@@ -798,9 +802,11 @@ TEST_F(ColumnarFileTest, LineNumberRunsAreStoredAsTheirValuesWouldBe) {
 TEST_F(ColumnarFileTest, ColumnarPacksLongArraysAtEveryWidth) {
   // The packing loops are vectorised (an AVX2 build where the processor has it): arrays long
   // enough to run their vector bodies and tails, at each width, with negative bases, 32-bit
-  // codes, and line numbers whose differences go both ways, come back exactly.
+  // codes, and line numbers whose differences go both ways, come back exactly. They are packed
+  // and compressed a block of 65,536 values at a time: the arrays span several blocks and end
+  // in a part of one.
   std::mt19937_64 random(20261126);
-  const size_t n = 10'007;  // not a multiple of any vector's lanes
+  const size_t n = 140'007;  // not a multiple of any vector's lanes or of the block
   for (int64_t span : {int64_t{200}, int64_t{60'000}, int64_t{3'000'000'000}}) {
     SCOPED_TRACE("span " + std::to_string(span));
     std::vector<int64_t> values(n);

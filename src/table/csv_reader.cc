@@ -1067,7 +1067,7 @@ class ChunkParser {
     for (size_t r = 0; r < kept; ++r) {
       const size_t row = chunk_->rows + r;
       const int64_t line = rows_[r].line;
-      if (runs.empty() || line != runs.back().line + static_cast<int64_t>(row - runs.back().row)) {
+      if (runs.empty() || line != LineNumbers::LineIn(runs.back(), row)) {
         runs.push_back({row, line});
       }
     }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "core/testing.h"
 
 namespace mloop::table {
 namespace {
@@ -37,6 +38,32 @@ TEST(CsvSnifferTest, OptionsOverrideDetection) {
   EXPECT_EQ(d.delimiter, ';');
   EXPECT_EQ(d.quote, '\'');
   EXPECT_EQ(d.types.size(), 2u);
+}
+
+// With the header, the names and every column's type given (an ingest with a contract),
+// nothing is guessed and only the first records' fields are kept, but the usual field count
+// is still that of the whole sample: a file whose first 150 records have one field more than
+// the 1,000 after them has the names' width, and the reverse file does not.
+TEST(CsvSnifferTest, GivenNamesAndTypesStillCountTheWholeSample) {
+  CsvOptions o;
+  o.header = true;
+  o.names = {"a", "b", "c"};
+  for (const std::string& n : o.names) o.column_types[n] = DataType::kInt64;
+  auto file = [](int first, int first_fields, int rest_fields) {
+    std::string text = "a,b,c\n";
+    for (int r = 0; r < first + 1000; ++r) {
+      const int fields = r < first ? first_fields : rest_fields;
+      for (int f = 0; f < fields; ++f) text += (f == 0 ? "" : ",") + std::to_string(r + f);
+      text += "\n";
+    }
+    return text;
+  };
+  const CsvDialect d = SniffCsv(file(150, 4, 3), "t", o);
+  EXPECT_EQ(d.names, o.names);
+  EXPECT_EQ(d.types, std::vector<DataType>(3, DataType::kInt64));
+  const Error e = test::CatchError([&] { SniffCsv(file(150, 3, 4), "t", o); });
+  EXPECT_EQ(e.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(e.message(), "t: 3 column names given, but the file has 4 columns");
 }
 
 TEST(CsvSnifferTest, DuplicateAndEmptyHeaderNamesAreMadeUnique) {

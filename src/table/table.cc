@@ -13,14 +13,54 @@ namespace {
 // Adds `line` as the line of row `row` (the next row) to `runs`: a new run unless it
 // continues the last.
 void AppendLine(std::vector<LineNumbers::Run>* runs, size_t row, int64_t line) {
-  if (!runs->empty()) {
-    const LineNumbers::Run& last = runs->back();
-    if (line == last.line + static_cast<int64_t>(row - last.row)) return;
-  }
+  if (!runs->empty() && line == LineNumbers::LineIn(runs->back(), row)) return;
   runs->push_back({row, line});
 }
 
 }  // namespace
+
+// Collects the lines of `count` rows in order, as runs, and goes over to a value per row as
+// soon as the runs would take more memory than that (rows gathered in shuffled order, say):
+// at most 16 bytes a row while collecting, 8 once done.
+class LineNumbers::Builder {
+ public:
+  explicit Builder(size_t count) : count_(count) {}
+
+  // The next `rows` rows, on lines line, line + 1, ...
+  void Add(int64_t line, size_t rows = 1) {
+    if (rows == 0) return;
+    if (!by_value_) {
+      AppendLine(&runs_, row_, line);
+      row_ += rows;
+      if (runs_.size() * sizeof(Run) > count_ * sizeof(int64_t)) GoByValue();
+      return;
+    }
+    for (size_t i = 0; i < rows; ++i) values_.push_back(LineIn({0, line}, i));
+    row_ += rows;
+  }
+
+  LineNumbers Finish() && {
+    if (by_value_) return Values(std::move(values_));
+    return Choose(std::move(runs_), row_);
+  }
+
+ private:
+  void GoByValue() {
+    values_.reserve(count_);
+    for (size_t k = 0; k < runs_.size(); ++k) {
+      const size_t end = k + 1 < runs_.size() ? runs_[k + 1].row : row_;
+      for (size_t i = runs_[k].row; i < end; ++i) values_.push_back(LineIn(runs_[k], i));
+    }
+    std::vector<Run>().swap(runs_);
+    by_value_ = true;
+  }
+
+  size_t count_;
+  size_t row_ = 0;
+  bool by_value_ = false;
+  std::vector<Run> runs_;
+  std::vector<int64_t> values_;
+};
 
 LineNumbers::LineNumbers(std::vector<int64_t> lines) {
   std::vector<Run> runs;
@@ -100,7 +140,7 @@ std::vector<int64_t> LineNumbers::ToVector() const {
   for (size_t k = 0; k < runs_.size(); ++k) {
     const size_t end = k + 1 < runs_.size() ? runs_[k + 1].row : size_;
     for (size_t i = runs_[k].row; i < end; ++i) {
-      out[i] = runs_[k].line + static_cast<int64_t>(i - runs_[k].row);
+      out[i] = LineIn(runs_[k], i);
     }
   }
   return out;
@@ -108,29 +148,20 @@ std::vector<int64_t> LineNumbers::ToVector() const {
 
 LineNumbers LineNumbers::Gather(std::span<const size_t> rows) const {
   if (storage_ == Storage::kNone) return None(rows.size());
-  std::vector<Run> runs;
+  Builder out(rows.size());
   size_t k = 0;  // The run of the last row gathered: rows mostly ascend.
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const size_t row = rows[i];
-    int64_t line;
+  for (const size_t row : rows) {
     if (storage_ == Storage::kValues) {
-      line = lines_[row];
-    } else {
-      const bool in_k = k < runs_.size() && runs_[k].row <= row &&
-                        (k + 1 == runs_.size() || row < runs_[k + 1].row);
-      if (!in_k) {
-        if (k + 1 < runs_.size() && runs_[k + 1].row <= row &&
-            (k + 2 == runs_.size() || row < runs_[k + 2].row)) {
-          ++k;
-        } else {
-          k = static_cast<size_t>(&RunOf(row) - runs_.data());
-        }
-      }
-      line = runs_[k].line + static_cast<int64_t>(row - runs_[k].row);
+      out.Add(lines_[row]);
+      continue;
     }
-    AppendLine(&runs, i, line);
+    auto holds = [&](size_t j) {
+      return j < runs_.size() && runs_[j].row <= row && (j + 1 == runs_.size() || row < runs_[j + 1].row);
+    };
+    if (!holds(k)) k = holds(k + 1) ? k + 1 : static_cast<size_t>(&RunOf(row) - runs_.data());
+    out.Add(LineIn(runs_[k], row));
   }
-  return Choose(std::move(runs), rows.size());
+  return std::move(out).Finish();
 }
 
 LineNumbers LineNumbers::Concat(std::span<const LineNumbers* const> parts) {
@@ -142,17 +173,24 @@ LineNumbers LineNumbers::Concat(std::span<const LineNumbers* const> parts) {
   }
   if (none) return None(n);
   if (parts.size() == 1) return *parts[0];
-  std::vector<Run> runs;
-  size_t at = 0;
+  Builder out(n);
   for (const LineNumbers* p : parts) {
-    if (p->storage_ == Storage::kRuns) {
-      for (const Run& r : p->runs_) AppendLine(&runs, at + r.row, r.line);
-    } else {
-      for (size_t i = 0; i < p->size(); ++i) AppendLine(&runs, at + i, (*p)[i]);
+    switch (p->storage_) {
+      case Storage::kNone:
+        for (size_t i = 0; i < p->size(); ++i) out.Add(0);
+        break;
+      case Storage::kValues:
+        for (const int64_t line : p->lines_) out.Add(line);
+        break;
+      case Storage::kRuns:
+        for (size_t k = 0; k < p->runs_.size(); ++k) {
+          const size_t end = k + 1 < p->runs_.size() ? p->runs_[k + 1].row : p->size();
+          out.Add(p->runs_[k].line, end - p->runs_[k].row);
+        }
+        break;
     }
-    at += p->size();
   }
-  return Choose(std::move(runs), n);
+  return std::move(out).Finish();
 }
 
 bool operator==(const LineNumbers& a, const LineNumbers& b) {

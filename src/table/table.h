@@ -59,9 +59,12 @@ class LineNumbers {
       case Storage::kRuns:
         break;
     }
-    if (runs_.size() == 1) return runs_[0].line + static_cast<int64_t>(row);
-    const Run& r = RunOf(row);
-    return r.line + static_cast<int64_t>(row - r.row);
+    return LineIn(runs_.size() == 1 ? runs_[0] : RunOf(row), row);
+  }
+  // The line of `row` in run `r` (row at or after r.row), modulo 2^64 past the largest int64:
+  // lines come from files, which may hold anything.
+  static int64_t LineIn(const Run& r, size_t row) {
+    return static_cast<int64_t>(static_cast<uint64_t>(r.line) + (row - r.row));
   }
   std::vector<int64_t> ToVector() const;
   // The lines of `rows` (each < size()), in that order.
@@ -82,6 +85,7 @@ class LineNumbers {
  private:
   // The run that holds `row` (kRuns, row < size()).
   const Run& RunOf(size_t row) const;
+  class Builder;
   // Stores `runs` as they are, or as a value per row when that takes less memory.
   static LineNumbers Choose(std::vector<Run> runs, size_t count);
 
