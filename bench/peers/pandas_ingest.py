@@ -425,12 +425,9 @@ def quarantine_records(df, checks, bad_lines, bad_texts, source):
 
 
 def file_sha256(path):
-    """The SHA-256 of the file at `path`, read a megabyte at a time (hashlib: OpenSSL's)."""
-    h = hashlib.sha256()
+    """The SHA-256 of the file at `path`, streamed (hashlib: OpenSSL's)."""
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def main():
