@@ -5,6 +5,11 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# ccache keys compilations on paths relative to this checkout, so that a fresh clone in another
+# folder (CI's) reuses earlier ones: base_dir rewrites the checkout's absolute paths, and the
+# build folder is not hashed (debug information may then name an earlier checkout's folder).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: all setup build build-asan demo test unit-test asan-test bench format clean
 
