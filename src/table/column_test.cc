@@ -1082,14 +1082,16 @@ TEST(TableTest, LineNumbersAreRunsUnlessAValuePerRowTakesLessMemory) {
   for (size_t i = 0; i < shuffled.size(); ++i) shuffled[i] = (i * 7919) % shuffled.size();
   const LineNumbers many = LineNumbers::Consecutive(1, 1000).Gather(shuffled);
   EXPECT_EQ(many.storage(), Storage::kValues);
-  for (size_t i = 0; i < shuffled.size(); ++i) EXPECT_EQ(many[i], static_cast<int64_t>(shuffled[i]) + 1);
+  for (size_t i = 0; i < shuffled.size(); ++i) {
+    EXPECT_EQ(many[i], static_cast<int64_t>(shuffled[i]) + 1);
+  }
 
   // Runs out of order, or not from row 0, are the caller's bug.
   EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{1, 2}}, 3); }).code(), ErrorCode::kInternal);
-  EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{0, 2}, {0, 5}}, 3); }).code(),
-            ErrorCode::kInternal);
-  EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{0, 2}, {3, 5}}, 3); }).code(),
-            ErrorCode::kInternal);
+  const std::vector<std::vector<Run>> bad = {{{0, 2}, {0, 5}}, {{0, 2}, {3, 5}}};
+  for (const std::vector<Run>& runs : bad) {
+    EXPECT_EQ(CatchError([&] { LineNumbers::FromRuns(runs, 3); }).code(), ErrorCode::kInternal);
+  }
   EXPECT_EQ(CatchError([] { LineNumbers::FromRuns({{0, 2}}, 0); }).code(), ErrorCode::kInternal);
   EXPECT_TRUE(LineNumbers::FromRuns({}, 0).empty());
 }

@@ -239,7 +239,8 @@ PackedInts PlanPack(const T* v, size_t n, size_t element_bytes, bool delta, bool
   return p;
 }
 
-// Writes the packed bytes of v[begin, end), as `p` (not plain) says, to out[0, (end - begin) * width).
+// Writes the packed bytes of v[begin, end), as `p` (not plain) says, to `out`: (end - begin)
+// times p.width bytes.
 template <typename T>
 void PackRange(const T* v, size_t begin, size_t end, bool delta, const PackedInts& p, char* out) {
   const uint64_t base = static_cast<uint64_t>(p.base);
@@ -279,7 +280,8 @@ PackedInts PackDeltaRuns(const LineNumbers& lines, std::string* out) {
   if (n == 0) return p;
   using Run = LineNumbers::Run;
   const std::vector<Run> none = {{0, 0}};
-  const std::vector<Run>& runs = lines.storage() == LineNumbers::Storage::kNone ? none : lines.runs();
+  const std::vector<Run>& runs =
+      lines.storage() == LineNumbers::Storage::kNone ? none : lines.runs();
   const int64_t within = lines.storage() == LineNumbers::Storage::kNone ? 0 : 1;
   // The stored value at run k's first row.
   auto first_stored = [&](size_t k) -> int64_t {
@@ -333,9 +335,8 @@ PackedInts PackDeltaRuns(const LineNumbers& lines, std::string* out) {
 
 // How `a` packs (PlanPack).
 PackedInts PlanPackInts(const IntArray& a, bool* in_place) {
-  return VisitIntArray(a, [&](const auto* v) {
-    return PlanPack(v, a.count, a.stored_bytes, a.delta, in_place);
-  });
+  return VisitIntArray(
+      a, [&](const auto* v) { return PlanPack(v, a.count, a.stored_bytes, a.delta, in_place); });
 }
 
 // Digest of the parts of the file that hold no data: header ‖ footer ‖ footer
@@ -469,7 +470,9 @@ class FileBuilder {
   size_t CompressInBlocks(ZSTD_CCtx* cctx, size_t total, size_t block, Next next, char* out,
                           size_t bound) const {
     auto check = [&](size_t r) {
-      if (ZSTD_isError(r)) ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(r));
+      if (ZSTD_isError(r)) {
+        ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(r));
+      }
       return r;
     };
     check(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters));

@@ -1389,7 +1389,9 @@ LineNumbers ChunkLines(const std::vector<Chunk>& chunks) {
   std::vector<LineNumbers::Run> runs;
   size_t rows = 0;
   for (const Chunk& ch : chunks) {
-    for (const LineNumbers::Run& r : ch.line_runs) runs.push_back({rows + r.row, ch.first_line + r.line});
+    for (const LineNumbers::Run& r : ch.line_runs) {
+      runs.push_back({rows + r.row, ch.first_line + r.line});
+    }
     rows += ch.rows;
   }
   return LineNumbers::FromRuns(std::move(runs), rows);

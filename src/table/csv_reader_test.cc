@@ -330,7 +330,7 @@ TEST(CsvReaderTest, EveryStopByteMaskAgreesWithTheByteTable) {
   using Simd = internal::StopBytes::Simd;
   std::mt19937 rng(11);
   const std::vector<internal::TokenizerDialect> dialects = {
-      {',', '"', false}, {'\t', '"', false}, {';', '\'', false}, {',', '\0', false},
+      {',', '"', false}, {'\t', '"', false}, {';', '\'', false},  {',', '\0', false},
       {'*', '"', false}, {'2', '"', false},  {'\x8c', '"', false}};
   for (const internal::TokenizerDialect& d : dialects) {
     // Every byte value, with the stop bytes and their look-alikes (the same low four bits)

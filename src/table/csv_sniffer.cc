@@ -344,10 +344,10 @@ CsvDialect SniffCsv(std::string_view data, std::string_view source, const CsvOpt
   // is still split, for the usual field count, but only the first records' fields are kept
   // (keeping all 20,000 lines' of the bench file took 7 MB of fresh memory for fields that
   // were never looked at).
-  const bool guesses = !options.header || options.names.empty() ||
-                       std::any_of(options.names.begin(), options.names.end(), [&](const std::string& n) {
-                         return !options.column_types.contains(n);
-                       });
+  const bool guesses =
+      !options.header || options.names.empty() ||
+      std::any_of(options.names.begin(), options.names.end(),
+                  [&](const std::string& n) { return !options.column_types.contains(n); });
   TokenizerDialect final_d{dialect.delimiter, dialect.quote, dialect.skip_initial_space};
   SampleRecords s = Tokenize(sample, final_d, options.comment, options.sample_lines,
                              guesses ? options.sample_lines : kDialectProbeRecords);

@@ -156,7 +156,8 @@ LineNumbers LineNumbers::Gather(std::span<const size_t> rows) const {
       continue;
     }
     auto holds = [&](size_t j) {
-      return j < runs_.size() && runs_[j].row <= row && (j + 1 == runs_.size() || row < runs_[j + 1].row);
+      return j < runs_.size() && runs_[j].row <= row &&
+             (j + 1 == runs_.size() || row < runs_[j + 1].row);
     };
     if (!holds(k)) k = holds(k + 1) ? k + 1 : static_cast<size_t>(&RunOf(row) - runs_.data());
     out.Add(LineIn(runs_[k], row));

@@ -247,8 +247,10 @@ class StopBytes {
 #endif
 
   Simd simd_ = Simd::kBaseline;
-  char bytes_[4] = {};  // The stop bytes: delimiter, '\n', '\r', quote.
-  alignas(16) char by_nibble_[16] = {};  // See the constructor.
+  // The stop bytes: delimiter, '\n', '\r', quote.
+  char bytes_[4] = {};
+  // See the constructor.
+  alignas(16) char by_nibble_[16] = {};
   bool by_nibble_ok_ = false;
   std::array<uint8_t, 256> table_;
 #ifdef __SSE2__
