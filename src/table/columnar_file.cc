@@ -457,6 +457,13 @@ class FileBuilder {
 
   // Compresses the buffers, appends the footer (with the buffer list added)
   // and the trailer; returns the file.
+  // `r`, a zstd call's result, unless it is an error, which is thrown.
+  size_t CheckZstd(size_t r) const {
+    if (ZSTD_isError(r))
+      ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(r));
+    return r;
+  }
+
   // Integers are compressed in blocks of this many values: packed ones (PackRange) a block at
   // a time into a buffer the thread keeps, each compressed as it is packed. Packing whole
   // arrays first took fresh memory for them (6 MB on the bench file), faulted in a page at a
@@ -469,15 +476,9 @@ class FileBuilder {
   template <typename Next>
   size_t CompressInBlocks(ZSTD_CCtx* cctx, size_t total, size_t block, Next next, char* out,
                           size_t bound) const {
-    auto check = [&](size_t r) {
-      if (ZSTD_isError(r)) {
-        ThrowInternal(name_ + ": zstd compression failed: " + ZSTD_getErrorName(r));
-      }
-      return r;
-    };
-    check(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters));
-    check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_));
-    check(ZSTD_CCtx_setPledgedSrcSize(cctx, total));
+    CheckZstd(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters));
+    CheckZstd(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level_));
+    CheckZstd(ZSTD_CCtx_setPledgedSrcSize(cctx, total));
     ZSTD_outBuffer output{out, bound, 0};
     size_t offset = 0;
     do {
@@ -486,7 +487,7 @@ class FileBuilder {
       offset += size;
       const ZSTD_EndDirective mode = offset == total ? ZSTD_e_end : ZSTD_e_continue;
       for (;;) {
-        const size_t left = check(ZSTD_compressStream2(cctx, &output, &input, mode));
+        const size_t left = CheckZstd(ZSTD_compressStream2(cctx, &output, &input, mode));
         if (mode == ZSTD_e_end ? left == 0 : input.pos == input.size) break;
         if (output.pos == output.size) ThrowInternal(name_ + ": zstd output over its bound");
       }
@@ -558,7 +559,8 @@ class FileBuilder {
         c = CompressInBlocks(cctx.get(), bytes.size(), kBlockValues * packing[i].width, next,
                              scratch.get(), bound);
       } else {
-        c = ZSTD_compressCCtx(cctx.get(), scratch.get(), bound, bytes.data(), bytes.size(), level_);
+        c = CheckZstd(ZSTD_compressCCtx(cctx.get(), scratch.get(), bound, bytes.data(),
+                                        bytes.size(), level_));
       }
       compressed[i].assign(scratch.get(), c);
       digests[i] = Sha256Hex(compressed[i]);

@@ -17,6 +17,11 @@ void AppendLine(std::vector<LineNumbers::Run>* runs, size_t row, int64_t line) {
   runs->push_back({row, line});
 }
 
+// True when `runs` runs take more memory than a value for each of `rows` rows.
+bool RunsOutgrowValues(size_t runs, size_t rows) {
+  return runs * sizeof(LineNumbers::Run) > rows * sizeof(int64_t);
+}
+
 }  // namespace
 
 // Collects the lines of `count` rows in order, as runs, and goes over to a value per row as
@@ -32,7 +37,7 @@ class LineNumbers::Builder {
     if (!by_value_) {
       AppendLine(&runs_, row_, line);
       row_ += rows;
-      if (runs_.size() * sizeof(Run) > count_ * sizeof(int64_t)) GoByValue();
+      if (RunsOutgrowValues(runs_.size(), count_)) GoByValue();
       return;
     }
     for (size_t i = 0; i < rows; ++i) values_.push_back(LineIn({0, line}, i));
@@ -66,7 +71,7 @@ LineNumbers::LineNumbers(std::vector<int64_t> lines) {
   std::vector<Run> runs;
   for (size_t i = 0; i < lines.size(); ++i) {
     AppendLine(&runs, i, lines[i]);
-    if (runs.size() * sizeof(Run) > lines.size() * sizeof(int64_t)) {
+    if (RunsOutgrowValues(runs.size(), lines.size())) {
       *this = Values(std::move(lines));
       return;
     }
@@ -116,7 +121,7 @@ LineNumbers LineNumbers::FromRuns(std::vector<Run> runs, size_t count) {
 LineNumbers LineNumbers::Choose(std::vector<Run> runs, size_t count) {
   LineNumbers l;
   l.size_ = count;
-  if (runs.size() * sizeof(Run) > count * sizeof(int64_t)) {
+  if (RunsOutgrowValues(runs.size(), count)) {
     l.runs_ = std::move(runs);
     l.lines_ = l.ToVector();
     l.runs_ = {};

@@ -41,7 +41,7 @@ class LineNumbers {
   static LineNumbers Consecutive(int64_t first, size_t count);
   // Rows with no source line: 0 each.
   static LineNumbers None(size_t count);
-  // One line per row, stored so whatever the runs would take.
+  // One line per row, stored as given, however few runs they make.
   static LineNumbers Values(std::vector<int64_t> lines);
   // `count` rows in `runs`, which are sorted by row, the first at row 0 (none when count
   // is 0), each starting at a row below count. Runs that continue the one before are
